@@ -1,0 +1,38 @@
+// Turns src/ into the CommonJS files that Node-RED and plain Node.js load.
+// Runtime dependencies stay external: npm installs them beside the pack.
+import { build } from 'esbuild';
+import { cp, mkdir, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+
+const pkg = JSON.parse(await readFile(new URL('./package.json', import.meta.url), 'utf8'));
+const external = ['node-red', ...Object.keys(pkg.dependencies ?? {})];
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external,
+  sourcemap: false,
+  logLevel: 'warning',
+};
+
+const entries = [
+  { in: 'src/client/index.ts', out: 'dist/client.js' },
+  { in: 'src/emulator/index.ts', out: 'dist/emulator.js' },
+  { in: 'src/emulator/cli.ts', out: 'dist/emulator-cli.js', banner: '#!/usr/bin/env node' },
+  { in: 'src/nodes/index.ts', out: 'nodes/appsync-events.js' },
+].filter((e) => existsSync(e.in));
+
+await Promise.all(
+  entries.map((e) =>
+    build({ ...common, entryPoints: [e.in], outfile: e.out, banner: e.banner ? { js: e.banner } : undefined }),
+  ),
+);
+
+// Node-RED reads icons only from an icons/ folder next to the node's .js file.
+if (existsSync('icons')) {
+  await rm('nodes/icons', { recursive: true, force: true });
+  await mkdir('nodes/icons', { recursive: true });
+  await cp('icons', 'nodes/icons', { recursive: true });
+}

@@ -1,0 +1,15 @@
+import { EventsError } from '../../protocol/errors';
+import { readSecret, type Authorizer, type SecretSource } from '../authorizer';
+
+/**
+ * Cognito user pools, OpenID Connect and Lambda authorization: the token in `Authorization` (D-WS).
+ * The same path serves connect, subscribe and publish, so the Lambda token is never forgotten on
+ * connect (amplify-js#14062). A function source is called at each use, so refreshed tokens take effect.
+ */
+export function authTokenAuthorizer(token: SecretSource): Authorizer {
+  return async (request) => {
+    const value = (await readSecret(token))?.trim();
+    if (!value) throw new EventsError({ errorType: 'CredentialsError', message: 'no authorization token is set' });
+    return { host: request.httpHost, Authorization: value };
+  };
+}

@@ -1,0 +1,158 @@
+import http from 'node:http';
+import https from 'node:https';
+import { parseChannel } from '../protocol/channel';
+import { encodeEvents } from '../protocol/encoding';
+import type { Endpoints } from '../protocol/endpoint';
+import { EventsError, fromServiceErrors } from '../protocol/errors';
+import type { FailedEvent, ServiceErrorEntry, SuccessfulEvent } from '../protocol/messages';
+import type { PublishResult } from '../protocol/publish-result';
+import type { Authorizer } from './authorizer';
+import { fullJitterDelay } from './backoff';
+import { publishInChunks } from './chunked-publish';
+import { silentLogger, type Logger } from './logger';
+import { SecretScrubber } from './redact';
+
+export interface RestClientOptions {
+  logger?: Logger;
+  /** Per request. */
+  timeoutMs?: number;
+  /** Retries on throttling (429), 5xx and network errors; never on other 4xx. */
+  maxRetries?: number;
+  retryBaseDelayMs?: number;
+  retryMaxDelayMs?: number;
+  /** TLS options for https endpoints (a private CA for an emulator, for example). */
+  tls?: https.AgentOptions;
+  random?: () => number;
+}
+
+interface HttpAnswer {
+  status: number;
+  body: string;
+}
+
+/** Publishes over `POST /event` on a keep-alive connection pool. */
+export class EventsRestClient {
+  readonly endpoints: Endpoints;
+  readonly #authorizer: Authorizer;
+  readonly #agent: http.Agent;
+  readonly #scrubber = new SecretScrubber();
+  readonly #log: Logger;
+  readonly #timeoutMs: number;
+  readonly #maxRetries: number;
+  readonly #retryBaseDelayMs: number;
+  readonly #retryMaxDelayMs: number;
+  readonly #random: (() => number) | undefined;
+
+  constructor(endpoints: Endpoints, authorizer: Authorizer, options: RestClientOptions = {}) {
+    this.endpoints = endpoints;
+    this.#authorizer = authorizer;
+    const secure = endpoints.httpUrl.startsWith('https:');
+    this.#agent = secure ? new https.Agent({ keepAlive: true, ...options.tls }) : new http.Agent({ keepAlive: true });
+    this.#log = this.#scrubber.logger(options.logger ?? silentLogger);
+    this.#timeoutMs = options.timeoutMs ?? 15_000;
+    this.#maxRetries = options.maxRetries ?? 3;
+    this.#retryBaseDelayMs = options.retryBaseDelayMs ?? 200;
+    this.#retryMaxDelayMs = options.retryMaxDelayMs ?? 5_000;
+    this.#random = options.random;
+  }
+
+  /** Publishes events (each element one event) in requests of at most 5, sent one after another in order. */
+  async publish(channel: string, events: readonly unknown[], options: { authorizer?: Authorizer } = {}): Promise<PublishResult> {
+    const { path } = parseChannel(channel, 'publish');
+    const encoded = encodeEvents(events);
+    const authorizer = options.authorizer ?? this.#authorizer;
+    let previous: Promise<unknown> = Promise.resolve();
+    return publishInChunks(encoded, (chunk) => {
+      const next = previous.then(() => this.#publishChunk(path, chunk, authorizer));
+      previous = next.catch(() => {});
+      return next;
+    });
+  }
+
+  /** Releases the pooled sockets. */
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  async #publishChunk(channel: string, events: string[], authorizer: Authorizer): Promise<PublishResult> {
+    const body = JSON.stringify({ channel, events });
+    for (let attempt = 0; ; attempt++) {
+      let answer: HttpAnswer;
+      try {
+        answer = await this.#post(body, await this.#authorize(authorizer, body, channel));
+      } catch (err) {
+        const error = this.#scrubber.error(err);
+        if (!error.retryable || attempt >= this.#maxRetries) throw error;
+        await this.#wait(attempt, error);
+        continue;
+      }
+      if (answer.status >= 200 && answer.status < 300) return parseResult(answer.body);
+      const error = this.#scrubber.error(httpError(answer));
+      if (!error.retryable || attempt >= this.#maxRetries) throw error;
+      await this.#wait(attempt, error);
+    }
+  }
+
+  async #wait(attempt: number, error: EventsError): Promise<void> {
+    const delay = fullJitterDelay(attempt, { baseDelayMs: this.#retryBaseDelayMs, maxDelayMs: this.#retryMaxDelayMs, random: this.#random });
+    this.#log.debug(`retrying publish in ${delay} ms after ${error.message}`);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+
+  async #authorize(authorizer: Authorizer, body: string, channel: string): Promise<Record<string, string>> {
+    try {
+      const headers = await authorizer({ operation: 'publish', transport: 'http', httpUrl: this.endpoints.httpUrl, httpHost: this.endpoints.httpHost, body, channel });
+      this.#scrubber.addHeaders(headers);
+      return headers;
+    } catch (err) {
+      throw this.#scrubber.error(err, 'CredentialsError');
+    }
+  }
+
+  #post(body: string, headers: Record<string, string>): Promise<HttpAnswer> {
+    const url = new URL(this.endpoints.httpUrl);
+    const lib = url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = lib.request(
+        url,
+        {
+          method: 'POST',
+          agent: this.#agent,
+          timeout: this.#timeoutMs,
+          headers: { accept: 'application/json', 'content-type': 'application/json', ...headers, 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (c: Buffer) => parts.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new EventsError({ errorType: 'Timeout', message: `no answer from ${url.host} within ${this.#timeoutMs} ms` })));
+      req.on('error', (err) => reject(err instanceof EventsError ? err : new EventsError({ errorType: 'NetworkError', message: err.message, cause: err })));
+      req.end(body);
+    });
+  }
+}
+
+function parseResult(body: string): PublishResult {
+  try {
+    const o = JSON.parse(body) as { successful?: SuccessfulEvent[]; failed?: FailedEvent[] };
+    return { successful: Array.isArray(o.successful) ? o.successful : [], failed: Array.isArray(o.failed) ? o.failed : [] };
+  } catch {
+    throw new EventsError({ errorType: 'ProtocolError', message: 'the publish answer is not JSON' });
+  }
+}
+
+function httpError(answer: HttpAnswer): EventsError {
+  let errors: ServiceErrorEntry[] | undefined;
+  try {
+    errors = (JSON.parse(answer.body) as { errors?: ServiceErrorEntry[] }).errors;
+  } catch {
+    errors = undefined;
+  }
+  const base = fromServiceErrors(errors, `HTTP ${answer.status}`);
+  const retryable = answer.status === 429 || answer.status >= 500;
+  const errorType = base.errorType === 'UnknownError' ? (answer.status === 404 ? 'EndpointNotFound' : 'HttpError') : base.errorType;
+  return new EventsError({ errorType, message: base.message.slice(base.errorType.length + 2), code: answer.status, retryable });
+}

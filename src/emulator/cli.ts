@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { createEmulator, type EmulatorOptions } from './server';
+
+const USAGE = `Usage: appsync-events-local [options]
+
+A local AWS AppSync Events server: POST /event and the WebSocket at /event/realtime.
+
+  --host HOST                 address to listen on (default 127.0.0.1)
+  --port PORT                 port (default 4010; 0 picks a free one)
+  --region REGION             region for IAM signatures (default us-east-1)
+  --api-key KEY               accepted API key (repeatable; one is generated if no auth option is given)
+  --token TOKEN               accepted Cognito/OIDC/Lambda token (repeatable)
+  --iam ID:SECRET[:TOKEN]     accepted IAM access key (repeatable)
+  --namespace NAME            channel namespace (repeatable, default "default")
+  --tls-cert FILE             serve https/wss with this certificate (PEM)
+  --tls-key FILE              ... and this private key (PEM)
+  --ka-interval MS            keep-alive interval (default 60000)
+  --connection-timeout MS     connectionTimeoutMs sent in connection_ack (default 300000)
+  --help                      show this text
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`appsync-events-local: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+function integer(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) fail(`${name} must be a whole number, not "${value}"`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        host: { type: 'string' },
+        port: { type: 'string' },
+        region: { type: 'string' },
+        'api-key': { type: 'string', multiple: true },
+        token: { type: 'string', multiple: true },
+        iam: { type: 'string', multiple: true },
+        namespace: { type: 'string', multiple: true },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'ka-interval': { type: 'string' },
+        'connection-timeout': { type: 'string' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) fail('--tls-cert and --tls-key go together');
+  const iam = (values.iam ?? []).map((spec) => {
+    const [accessKeyId, secretAccessKey, ...token] = spec.split(':');
+    if (!accessKeyId || !secretAccessKey) fail('--iam takes ACCESS_KEY_ID:SECRET[:SESSION_TOKEN]');
+    return { accessKeyId, secretAccessKey, sessionToken: token.length ? token.join(':') : undefined };
+  });
+  const options: EmulatorOptions = {
+    host: values.host ?? '127.0.0.1',
+    port: integer(values.port, '--port') ?? 4010,
+    region: values.region,
+    apiKeys: values['api-key'],
+    tokens: values.token,
+    iam,
+    namespaces: values.namespace,
+    keepAliveIntervalMs: integer(values['ka-interval'], '--ka-interval'),
+    connectionTimeoutMs: integer(values['connection-timeout'], '--connection-timeout'),
+  };
+  if (values['tls-cert'] && values['tls-key']) {
+    options.tls = { cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']) };
+  }
+  const emulator = await createEmulator(options);
+  process.stdout.write(`${emulator.httpUrl}\n`);
+  if (!values['api-key']?.length && emulator.apiKeys.length) process.stdout.write(`api key: ${emulator.apiKeys[0]}\n`);
+  process.stderr.write(`appsync-events-local: realtime ${emulator.realtimeUrl}, region ${emulator.region}, namespaces ${(values.namespace ?? ['default']).join(', ')}\n`);
+  const stop = () => {
+    void emulator.stop().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`appsync-events-local: ${(err as Error).message}\n`);
+  process.exit(1);
+});

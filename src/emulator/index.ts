@@ -1,0 +1,4 @@
+export { createEmulator } from './server';
+export type { Emulator, EmulatorEvents, EmulatorFaults, EmulatorOptions, EmulatorStats } from './server';
+export { verifySigV4 } from './sigv4-verifier';
+export type { SigV4Key, SignedRequest, VerifyOptions, VerifyResult } from './sigv4-verifier';

@@ -1,0 +1,25 @@
+import type { FailedEvent, SuccessfulEvent } from './messages';
+
+export interface PublishResult {
+  successful: SuccessfulEvent[];
+  failed: FailedEvent[];
+}
+
+export type PublishStatus = 'successful' | 'failed' | 'partial';
+
+export function publishStatus(result: PublishResult): PublishStatus {
+  if (result.failed.length === 0) return 'successful';
+  return result.successful.length === 0 ? 'failed' : 'partial';
+}
+
+/** Merges the results of consecutive chunks, mapping each chunk's indices back to the caller's. */
+export function mergeChunkResults(parts: ReadonlyArray<{ offset: number; result: PublishResult }>): PublishResult {
+  const merged: PublishResult = { successful: [], failed: [] };
+  for (const { offset, result } of parts) {
+    for (const s of result.successful) merged.successful.push({ ...s, index: s.index + offset });
+    for (const f of result.failed) merged.failed.push({ ...f, index: f.index + offset });
+  }
+  merged.successful.sort((a, b) => a.index - b.index);
+  merged.failed.sort((a, b) => a.index - b.index);
+  return merged;
+}

@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { channelMatches, parseChannel } from '../src/protocol/channel';
+import { chunkEvents, decodeAuthSubprotocol, encodeAuthSubprotocol, encodeEvent, encodeEvents } from '../src/protocol/encoding';
+import { resolveEndpoints } from '../src/protocol/endpoint';
+import { EventsError, fromServiceErrors } from '../src/protocol/errors';
+import { parseServerMessage } from '../src/protocol/messages';
+import { mergeChunkResults, publishStatus } from '../src/protocol/publish-result';
+import { publishSigningBody, subscribeSigningBody } from '../src/protocol/signing-body';
+
+function errorType(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof EventsError, `expected an EventsError, got ${String(err)}`);
+    return err.errorType;
+  }
+  assert.fail('expected an error');
+}
+
+describe('protocol: channels', () => {
+  it('accepts 1 to 5 segments with optional leading and trailing slash, and normalises them', () => {
+    assert.equal(parseChannel('default', 'publish').path, '/default');
+    assert.equal(parseChannel('default/a', 'publish').path, '/default/a');
+    assert.equal(parseChannel('/default/a/', 'publish').path, '/default/a');
+    assert.equal(parseChannel('a/b/c/d/e', 'publish').path, '/a/b/c/d/e');
+    assert.equal(parseChannel('ns/A-9/x', 'publish').namespace, 'ns');
+    assert.equal(parseChannel('a'.repeat(50), 'publish').path, `/${'a'.repeat(50)}`);
+  });
+
+  it('rejects names that break the rule', () => {
+    for (const bad of ['', '/', 'a/b/c/d/e/f', 'a//b', '-a', 'a-', 'a_b', 'a b', 'ä', 'a'.repeat(51), 'a/b.c']) {
+      assert.equal(errorType(() => parseChannel(bad, 'publish')), 'InvalidChannel', bad);
+    }
+    assert.equal(errorType(() => parseChannel(42, 'publish')), 'InvalidChannel');
+  });
+
+  it('allows a wildcard only as the last segment of a subscription', () => {
+    assert.deepEqual(parseChannel('default/*', 'subscribe'), { path: '/default/*', segments: ['default', '*'], namespace: 'default', wildcard: true });
+    assert.equal(parseChannel('a/b/c/d/*', 'subscribe').wildcard, true);
+    assert.equal(errorType(() => parseChannel('default/*', 'publish')), 'InvalidChannel');
+    assert.equal(errorType(() => parseChannel('*', 'subscribe')), 'InvalidChannel');
+    assert.equal(errorType(() => parseChannel('a/*/b', 'subscribe')), 'InvalidChannel');
+    assert.equal(errorType(() => parseChannel('a/b*', 'subscribe')), 'InvalidChannel');
+    assert.equal(errorType(() => parseChannel('a/b/c/d/e/*', 'subscribe')), 'InvalidChannel');
+  });
+
+  it('matches wildcards at any depth below the prefix, never the prefix itself', () => {
+    assert.ok(channelMatches('/default/*', '/default/a'));
+    assert.ok(channelMatches('/default/*', '/default/a/b/c'));
+    assert.ok(!channelMatches('/default/*', '/default'));
+    assert.ok(!channelMatches('/default/*', '/defaultx/a'));
+    assert.ok(channelMatches('/default/a', '/default/a'));
+    assert.ok(!channelMatches('/default/a', '/default/a/b'));
+  });
+});
+
+describe('protocol: endpoints', () => {
+  it('derives the realtime URL and region of a standard endpoint', () => {
+    const e = resolveEndpoints({ url: 'https://abcdefghijklmnopqrstuvwxyz.appsync-api.eu-west-1.amazonaws.com/event' });
+    assert.equal(e.realtimeUrl, 'wss://abcdefghijklmnopqrstuvwxyz.appsync-realtime-api.eu-west-1.amazonaws.com/event/realtime');
+    assert.equal(e.httpHost, 'abcdefghijklmnopqrstuvwxyz.appsync-api.eu-west-1.amazonaws.com');
+    assert.equal(e.region, 'eu-west-1');
+  });
+
+  it('handles China, custom domains, the emulator and pasted realtime URLs', () => {
+    assert.equal(resolveEndpoints({ url: 'https://abc.appsync-api.cn-north-1.amazonaws.com.cn/event' }).region, 'cn-north-1');
+    const custom = resolveEndpoints({ url: 'https://api.example.com/event' });
+    assert.equal(custom.realtimeUrl, 'wss://api.example.com/event/realtime');
+    assert.equal(custom.region, undefined);
+    assert.equal(resolveEndpoints({ url: 'https://api.example.com/event', region: 'us-west-2' }).region, 'us-west-2');
+    const local = resolveEndpoints({ url: 'http://127.0.0.1:4010/event' });
+    assert.equal(local.realtimeUrl, 'ws://127.0.0.1:4010/event/realtime');
+    assert.equal(local.httpHost, '127.0.0.1:4010');
+    assert.equal(resolveEndpoints({ url: 'http://127.0.0.1:4010' }).httpUrl, 'http://127.0.0.1:4010/event');
+    const pasted = resolveEndpoints({ url: 'wss://abc.appsync-realtime-api.us-east-1.amazonaws.com/event/realtime' });
+    assert.equal(pasted.httpUrl, 'https://abc.appsync-api.us-east-1.amazonaws.com/event');
+    assert.equal(resolveEndpoints({ url: 'https://api.example.com/event', realtimeUrl: 'https://rt.example.com/event/realtime' }).realtimeUrl, 'wss://rt.example.com/event/realtime');
+  });
+
+  it('refuses what is not an endpoint', () => {
+    assert.equal(errorType(() => resolveEndpoints({ url: 'not a url' })), 'InvalidEndpoint');
+    assert.equal(errorType(() => resolveEndpoints({ url: 'ftp://example.com/event' })), 'InvalidEndpoint');
+  });
+});
+
+describe('protocol: events and encoding', () => {
+  it('encodes every JSON value as its JSON text', () => {
+    assert.deepEqual(encodeEvents([{ a: 1 }, 'hello', 37, true, null, [1, 2]]), ['{"a":1}', '"hello"', '37', 'true', 'null', '[1,2]']);
+  });
+
+  it('refuses values that are not JSON, naming the index', () => {
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    for (const bad of [undefined, () => 1, Symbol('s'), 10n, { n: 10n }, circular]) {
+      assert.equal(errorType(() => encodeEvent(bad)), 'InvalidEvent');
+    }
+    assert.throws(() => encodeEvents([1, undefined]), /event 1 cannot be sent as JSON: it is undefined/);
+    assert.throws(() => encodeEvents([circular]), /circular/);
+    assert.equal(errorType(() => encodeEvents([])), 'EmptyBatch');
+  });
+
+  it('refuses events over 240 KB', () => {
+    assert.equal(encodeEvent('x'.repeat(240 * 1024 - 2)).length, 240 * 1024);
+    assert.equal(errorType(() => encodeEvent('x'.repeat(240 * 1024 - 1))), 'EventTooLarge');
+    assert.equal(errorType(() => encodeEvent('é'.repeat(130 * 1024))), 'EventTooLarge');
+  });
+
+  it('ASCII-safe encoding keeps the JSON value and leaves no HTML-unsafe or non-ASCII character', () => {
+    const value = { s: `<a href='x'>&=é😀\u2028"\\/` };
+    const text = encodeEvent(value, { asciiSafe: true });
+    assert.match(text, /^[\x20-\x7e]*$/);
+    assert.doesNotMatch(text, /[<>&=']/);
+    assert.deepEqual(JSON.parse(text), value);
+  });
+
+  it('splits batches into requests of at most 5, in order', () => {
+    const twelve = Array.from({ length: 12 }, (_, i) => i);
+    assert.deepEqual(chunkEvents(twelve), [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9], [10, 11]]);
+    assert.deepEqual(chunkEvents([1]), [[1]]);
+  });
+
+  it('maps chunk results back to the caller indices', () => {
+    const merged = mergeChunkResults([
+      { offset: 0, result: { successful: [{ identifier: 'a', index: 0 }], failed: [] } },
+      { offset: 5, result: { successful: [{ identifier: 'b', index: 1 }], failed: [{ identifier: 'c', index: 0, code: 'X', message: 'm' }] } },
+    ]);
+    assert.deepEqual(merged.successful.map((s) => s.index), [0, 6]);
+    assert.deepEqual(merged.failed.map((f) => f.index), [5]);
+    assert.equal(publishStatus(merged), 'partial');
+    assert.equal(publishStatus({ successful: [], failed: [] }), 'successful');
+  });
+
+  it('encodes the auth subprotocol as unpadded base64url of UTF-8 JSON', () => {
+    const headers = { host: 'example.com', Authorization: 'tökén?>>' };
+    const encoded = encodeAuthSubprotocol(headers);
+    assert.match(encoded, /^[A-Za-z0-9_-]+$/);
+    assert.deepEqual(decodeAuthSubprotocol(encoded), headers);
+    // The documented example (D-WS) decodes to its documented object.
+    assert.deepEqual(
+      decodeAuthSubprotocol('eyJob3N0IjoiZXhhbXBsZTEyMzQ1Njc4OTAwMDAuYXBwc3luYy1hcGkudXMtZWFzdC0xLmFtYXpvbmF3cy5jb20iLCJ4LWFwaS1rZXkiOiJkYTItMTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTYifQ'),
+      { host: 'example1234567890000.appsync-api.us-east-1.amazonaws.com', 'x-api-key': 'da2-12345678901234567890123456' },
+    );
+  });
+
+  it('builds the signed bodies in the service order, with "/" unescaped', () => {
+    assert.equal(subscribeSigningBody('/default/a'), '{"channel":"/default/a"}');
+    assert.equal(publishSigningBody('/default/a', ['{"x":"/"}']), '{"channel":"/default/a","events":["{\\"x\\":\\"/\\"}"]}');
+  });
+});
+
+describe('protocol: server messages and errors', () => {
+  it('parses each message type and reports malformed frames', () => {
+    assert.deepEqual(parseServerMessage('{"type":"connection_ack","connectionTimeoutMs":300000}'), { ok: true, message: { type: 'connection_ack', connectionTimeoutMs: 300000 } });
+    assert.deepEqual(parseServerMessage('{"type":"data","id":"s1","event":"{\\"a\\":1}"}'), { ok: true, message: { type: 'data', id: 's1', event: '{"a":1}' } });
+    const failed = parseServerMessage('{"id":"p","type":"publish_success","successful":[],"failed":[{"identifier":"i","index":0,"code":"EventTooLargeException","message":"m"}]}');
+    assert.ok(failed.ok && failed.message.type === 'publish_success' && failed.message.failed[0]?.code === 'EventTooLargeException');
+    assert.equal(parseServerMessage('nope').ok, false);
+    assert.equal(parseServerMessage('{"type":"data","id":"s1"}').ok, false);
+    assert.equal(parseServerMessage('{"type":"subscribe_success"}').ok, false);
+    assert.equal(parseServerMessage('{"type":"mystery","id":"x"}').ok, false);
+  });
+
+  it('keeps the service errorType, code and message, and says whether a retry helps', () => {
+    const e = fromServiceErrors([{ errorType: 'UnauthorizedException', errorCode: 401 }, { errorType: 'UnauthorizedException', message: 'You are not authorized to make this call.', errorCode: 401 }], 'fallback');
+    assert.equal(e.errorType, 'UnauthorizedException');
+    assert.equal(e.code, 401);
+    assert.equal(e.message, 'UnauthorizedException: You are not authorized to make this call.');
+    assert.equal(e.retryable, false);
+    assert.ok(e.isAuthError);
+    assert.ok(e.hint);
+    assert.equal(fromServiceErrors([{ errorType: 'LimitExceededError' }], 'slow down').retryable, true);
+    assert.equal(fromServiceErrors(undefined, 'nothing').errorType, 'UnknownError');
+  });
+});
