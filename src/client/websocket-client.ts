@@ -265,8 +265,8 @@ export class EventsWebSocketClient {
     const conn = this.#connection;
     if (flush && conn?.phase === 'ready') {
       for (const request of this.#queue.splice(0)) this.#sendPublish(request, conn);
-      const inFlight = [...this.#pending.values()].flatMap((p) => (p.kind === 'publish' ? [p.request.done.promise.catch(() => {})] : []));
       await this.#sendChain;
+      const inFlight = [...this.#pending.values()].flatMap((p) => (p.kind === 'publish' ? [p.request.done.promise.catch(() => {})] : []));
       await Promise.all(inFlight);
     }
     const closed = new EventsError({ errorType: 'ClientClosed', message: 'the client was disconnected' });

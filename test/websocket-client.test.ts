@@ -1,0 +1,420 @@
+import assert from 'node:assert/strict';
+import type { Emulator } from '../src/emulator';
+import { Events, EventsError, apiKeyAuthorizer, authTokenAuthorizer, iamAuthorizer, staticCredentials, type EventsWebSocketClient, type SubscriptionState } from '../src/client';
+import type { ClientMessage } from '../src/protocol/messages';
+import { API_KEY, FAST, IAM_KEY, apiKeyClient, recordStates, scriptedServer, startEmulator } from './support/fixtures';
+import { Collector, sleep, waitFor } from './support/wait';
+
+describe('WebSocket client against the emulator', () => {
+  let emulator: Emulator;
+  const clients: EventsWebSocketClient[] = [];
+  const track = (c: EventsWebSocketClient) => (clients.push(c), c);
+
+  beforeEach(async () => {
+    emulator = await startEmulator();
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.disconnect(false)));
+    await emulator.stop();
+  });
+
+  it('opens the socket on first use only, with the auth subprotocol, and reports its states', async () => {
+    const client = track(apiKeyClient(emulator));
+    const states = recordStates(client);
+    await sleep(50);
+    assert.equal(emulator.stats().totalConnections, 0);
+    assert.equal(client.state.status, 'idle');
+    await client.subscribe('default/a').ready;
+    assert.deepEqual(states.map((s) => s.status), ['connecting', 'connected']);
+    assert.equal(emulator.stats().openConnections, 1);
+  });
+
+  it('delivers published events to exact and wildcard subscriptions, in order, with their channel', async () => {
+    const client = track(apiKeyClient(emulator));
+    const exact = new Collector<unknown>();
+    const wild = new Collector<[unknown, string]>();
+    await client.subscribe('default/room', { onEvent: exact.push }).ready;
+    await client.subscribe('/default/*', { onEvent: (e, m) => wild.push([e, m.channel]) }).ready;
+    const values = [{ a: 1 }, 'two', 3, [4], null, false, { deep: { é: '😀' } }];
+    const result = await client.publish('default/room', values);
+    assert.deepEqual(result.successful.map((s) => s.index), [0, 1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(await exact.waitFor(7), values);
+    await client.publish('default/room/deeper/still', [{ b: 2 }]);
+    const got = await wild.waitFor(8);
+    assert.deepEqual(got.map(([e]) => e), [...values, { b: 2 }]);
+    assert.ok(got.every(([, c]) => c === '/default/*'));
+    await sleep(50);
+    assert.equal(exact.items.length, 7, 'the exact subscription must not get deeper channels');
+  });
+
+  it('delivers raw JSON text when asked', async () => {
+    const client = track(apiKeyClient(emulator));
+    const raw = new Collector<unknown>();
+    await client.subscribe('default/raw', { onEvent: raw.push }, { parse: false }).ready;
+    await client.publish('default/raw', [{ a: [1, 2] }]);
+    assert.deepEqual(await raw.waitFor(1), ['{"a":[1,2]}']);
+  });
+
+  it('splits 12 events into requests of 5, 5 and 2, in order, and maps results to the caller indices', async () => {
+    const client = track(apiKeyClient(emulator));
+    const sent: ClientMessage[] = [];
+    emulator.events.on('message', (_c, m) => sent.push(m));
+    const received = new Collector<unknown>();
+    await client.subscribe('default/batch', { onEvent: received.push }).ready;
+    const twelve = Array.from({ length: 12 }, (_, i) => ({ i }));
+    const result = await client.publish('default/batch', twelve);
+    assert.deepEqual(result.successful.map((s) => s.index), twelve.map((_, i) => i));
+    assert.deepEqual(sent.filter((m) => m.type === 'publish').map((m) => (m.type === 'publish' ? m.events.length : 0)), [5, 5, 2]);
+    assert.deepEqual(await received.waitFor(12), twelve);
+  });
+
+  it('turns a refused chunk into failed entries at the right indices, and keeps the rest', async () => {
+    const client = track(apiKeyClient(emulator));
+    await client.connect();
+    emulator.faults.throttlePublishes(0);
+    const sent: number[] = [];
+    emulator.events.on('message', (_c, m) => {
+      if (m.type === 'publish' && (sent.push(m.events.length), sent.length === 2)) emulator.faults.throttlePublishes(1);
+    });
+    const result = await client.publish('default/x', [0, 1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(result.successful.map((s) => s.index), [0, 1, 2, 3, 4]);
+    assert.deepEqual(result.failed.map((f) => [f.index, f.code]), [[5, 'LimitExceededError'], [6, 'LimitExceededError']]);
+  });
+
+  it('rejects with the service error when every chunk is refused', async () => {
+    const client = track(apiKeyClient(emulator));
+    await assert.rejects(client.publish('nope/x', [1]), (err: EventsError) => err.errorType === 'UnauthorizedException' && !err.retryable);
+    emulator.faults.throttlePublishes(1);
+    await assert.rejects(client.publish('default/x', [1]), (err: EventsError) => err.errorType === 'LimitExceededError' && err.retryable);
+    assert.equal((await client.publish('default/x', [1])).successful.length, 1);
+  });
+
+  it('keeps many operations in flight at once, each answered by id', async () => {
+    const client = track(apiKeyClient(emulator));
+    const received = new Collector<unknown>();
+    await client.subscribe('default/many', { onEvent: received.push }).ready;
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => client.publish('default/many', [i])));
+    assert.ok(results.every((r) => r.successful.length === 1 && r.failed.length === 0));
+    const got = await received.waitFor(200);
+    assert.deepEqual(got, Array.from({ length: 200 }, (_, i) => i), 'frames go out in call order');
+  });
+
+  it('reconnects after an abrupt drop and resubscribes every live subscription', async () => {
+    const client = track(apiKeyClient(emulator));
+    const states = recordStates(client);
+    const a = new Collector<unknown>();
+    const b = new Collector<unknown>();
+    const subStates: SubscriptionState['status'][] = [];
+    await client.subscribe('default/a', { onEvent: a.push, onStateChange: (s) => subStates.push(s.status) }).ready;
+    await client.subscribe('default/*', { onEvent: b.push }).ready;
+    emulator.faults.dropConnections();
+    await waitFor(() => states.some((s) => s.status === 'reconnecting' && s.attempt === 1), 'the drop to be noticed');
+    await waitFor(() => emulator.stats().subscriptions === 2 && client.state.status === 'connected', 'resubscription');
+    assert.deepEqual(subStates, ['subscribed', 'pending', 'subscribed']);
+    await client.publish('default/a', ['after']);
+    assert.deepEqual(await a.waitFor(1), ['after']);
+    assert.deepEqual(await b.waitFor(1), ['after']);
+    assert.equal(emulator.stats().totalConnections, 2);
+  });
+
+  it('backs off with growing attempts while the server refuses connections, then recovers', async () => {
+    const client = track(apiKeyClient(emulator, { reconnectBaseDelayMs: 10, reconnectMaxDelayMs: 50 }));
+    const states = recordStates(client);
+    emulator.faults.refuseConnections(3);
+    await client.subscribe('default/a').ready;
+    const attempts = states.filter((s) => s.status === 'reconnecting').map((s) => (s.status === 'reconnecting' ? s.attempt : 0));
+    assert.deepEqual(attempts, [1, 2, 3]);
+    assert.ok(states.every((s) => s.status !== 'reconnecting' || (s.delayMs >= 0 && s.delayMs <= 50)));
+  });
+
+  it('treats keep-alive silence as a dead connection and reconnects', async () => {
+    emulator = (await emulator.stop(), await startEmulator({ keepAliveIntervalMs: 50 }));
+    const client = track(apiKeyClient(emulator, { keepAliveTimeoutMs: 300 }));
+    const received = new Collector<unknown>();
+    await client.subscribe('default/ka', { onEvent: received.push }).ready;
+    await sleep(400);
+    assert.equal(emulator.stats().totalConnections, 1, 'ka frames keep the connection alive');
+    const states = recordStates(client);
+    emulator.faults.setKeepAlive(false);
+    await waitFor(() => states.some((s) => s.status === 'reconnecting'), 'the watchdog to fire', 2_000);
+    const reason = states.find((s) => s.status === 'reconnecting');
+    assert.ok(reason?.status === 'reconnecting' && reason.error?.errorType === 'Timeout');
+    emulator.faults.setKeepAlive(true);
+    await waitFor(() => client.state.status === 'connected' && emulator.stats().subscriptions === 1, 'reconnection');
+    await client.publish('default/ka', [1]);
+    assert.deepEqual(await received.waitFor(1), [1]);
+  });
+
+  it('reports a refused key as failed, fails waiting publishes, and does not retry in a storm', async () => {
+    const client = track(apiKeyClient(emulator, { authFailureRetryMs: 60_000 }, 'da2-wrongwrongwrongwrongwrong'));
+    const states = recordStates(client);
+    const sub = client.subscribe('default/a');
+    const pending = client.publish('default/a', [1]);
+    await assert.rejects(pending, (err: EventsError) => err.errorType === 'UnauthorizedException' && err.code === 401);
+    await sleep(300);
+    assert.equal(emulator.stats().totalConnections, 0);
+    const failed = states.filter((s) => s.status === 'failed');
+    assert.equal(failed.length, 1);
+    assert.ok(failed[0]?.status === 'failed' && failed[0].retryInMs === 60_000 && failed[0].error.isAuthError);
+    assert.equal(states.filter((s) => s.status === 'connecting').length, 1, 'one attempt, no storm');
+    await assert.rejects(client.publish('default/a', [2]), /UnauthorizedException/, 'publishes fail at once while failed');
+    assert.equal(sub.state.status, 'pending');
+  });
+
+  it('retries a refused connection slowly and recovers when the credential becomes valid', async () => {
+    let key = 'da2-wrongwrongwrongwrongwrong';
+    const client = track(new Events(emulator.httpUrl).createWebSocketClient(apiKeyAuthorizer(() => key), { ...FAST, authFailureRetryMs: 200 }));
+    const states = recordStates(client);
+    const sub = client.subscribe('default/a');
+    await waitFor(() => states.some((s) => s.status === 'failed'), 'failure');
+    key = API_KEY;
+    await sub.ready;
+    assert.equal(client.state.status, 'connected');
+  });
+
+  it('isolates a refused subscription: the socket and sibling subscriptions keep working', async () => {
+    const client = track(apiKeyClient(emulator));
+    const good = new Collector<unknown>();
+    const errors = new Collector<EventsError>();
+    await client.subscribe('default/good', { onEvent: good.push }).ready;
+    const denied = client.subscribe('undefined-namespace/x', { onError: errors.push });
+    await assert.rejects(denied.ready, (err: EventsError) => err.errorType === 'UnauthorizedException');
+    const wrongKey = client.subscribe('default/good', {}, { authorizer: apiKeyAuthorizer('da2-bad') });
+    await assert.rejects(wrongKey.ready, /UnauthorizedException/);
+    assert.equal(denied.state.status, 'failed');
+    assert.equal((await errors.waitFor(1))[0]?.errorType, 'UnauthorizedException');
+    await client.publish('default/good', ['still here']);
+    assert.deepEqual(await good.waitFor(1), ['still here']);
+    assert.equal(emulator.stats().totalConnections, 1);
+    assert.deepEqual(client.subscriptions.map((s) => [s.channel, s.state.status]), [['/default/good', 'subscribed']]);
+  });
+
+  it('sends unsubscribe only after the subscribe is acknowledged, and stops delivery at once', async () => {
+    const client = track(apiKeyClient(emulator));
+    const order: string[] = [];
+    emulator.events.on('message', (_c, m) => order.push(m.type));
+    const early = client.subscribe('default/u');
+    await early.unsubscribe();
+    assert.equal(early.state.status, 'closed', 'never sent: nothing to unsubscribe');
+    await client.connect();
+    const received = new Collector<unknown>();
+    const sub = client.subscribe('default/u', { onEvent: received.push });
+    await sub.unsubscribe();
+    assert.deepEqual(order.filter((t) => t !== 'connection_init'), ['subscribe', 'unsubscribe']);
+    assert.equal(sub.state.status, 'closed');
+    assert.equal(emulator.stats().subscriptions, 0);
+    await client.publish('default/u', [1]);
+    await sleep(50);
+    assert.deepEqual(received.items, []);
+  });
+
+  it('queues publishes while disconnected and sends them after reconnecting', async () => {
+    const client = track(apiKeyClient(emulator, { reconnectBaseDelayMs: 50, reconnectMaxDelayMs: 50 }));
+    const received = new Collector<unknown>();
+    await client.subscribe('default/q', { onEvent: received.push }).ready;
+    emulator.faults.refuseConnections(2);
+    emulator.faults.dropConnections();
+    await waitFor(() => client.state.status === 'reconnecting', 'the drop');
+    const publishes = [client.publish('default/q', [1]), client.publish('default/q', [2, 3])];
+    assert.equal(client.queuedPublishes, 2);
+    await Promise.all(publishes);
+    assert.deepEqual(await received.waitFor(3), [1, 2, 3]);
+  });
+
+  it('fails a publish at once when the queue is full', async () => {
+    const client = track(apiKeyClient(emulator, { maxQueuedPublishes: 2, reconnectBaseDelayMs: 5_000, reconnectMaxDelayMs: 5_000 }));
+    emulator.faults.refuseConnections(1);
+    const queued = [client.publish('default/q', [1]), client.publish('default/q', [2])];
+    queued.forEach((p) => p.catch(() => {}));
+    await assert.rejects(client.publish('default/q', [3]), (err: EventsError) => err.errorType === 'QueueFull');
+    await assert.rejects(client.publish('default/q', Array.from({ length: 6 }, (_, i) => i)), /QueueFull/);
+    assert.equal(client.queuedPublishes, 2);
+  });
+
+  it('disconnect(true) flushes queued publishes; disconnect(false) drops them', async () => {
+    const client = track(apiKeyClient(emulator));
+    await client.connect();
+    const flushed = client.publish('default/f', [1, 2, 3]);
+    await client.disconnect(true);
+    assert.equal((await flushed).successful.length, 3);
+    assert.equal(client.state.status, 'closed');
+
+    const dropper = track(apiKeyClient(emulator, { reconnectBaseDelayMs: 5_000, reconnectMaxDelayMs: 5_000 }));
+    emulator.faults.refuseConnections(1);
+    const dropped = dropper.publish('default/f', [1]);
+    await dropper.disconnect(false);
+    await assert.rejects(dropped, (err: EventsError) => err.errorType === 'ClientClosed');
+  });
+
+  it('opens a new socket on use after disconnect', async () => {
+    const client = track(apiKeyClient(emulator));
+    await client.publish('default/x', [1]);
+    await client.disconnect();
+    await waitFor(() => emulator.stats().openConnections === 0, 'close');
+    await client.publish('default/x', [2]);
+    assert.equal(emulator.stats().totalConnections, 2);
+  });
+
+  it('runs several clients for different APIs in one process', async () => {
+    const second = await startEmulator({ apiKeys: ['da2-secondsecondsecondsecond'] });
+    try {
+      const a = track(apiKeyClient(emulator));
+      const b = track(apiKeyClient(second, {}, 'da2-secondsecondsecondsecond'));
+      const ra = new Collector<unknown>();
+      const rb = new Collector<unknown>();
+      await a.subscribe('default/x', { onEvent: ra.push }).ready;
+      await b.subscribe('default/x', { onEvent: rb.push }).ready;
+      await a.publish('default/x', ['a']);
+      await b.publish('default/x', ['b']);
+      assert.deepEqual(await ra.waitFor(1), ['a']);
+      assert.deepEqual(await rb.waitFor(1), ['b']);
+      await b.disconnect();
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('uses a separate authorizer for connect, subscribe and publish, and per call', async () => {
+    const ops: string[] = [];
+    const spy = (name: string, inner = apiKeyAuthorizer(API_KEY)) => async (r: Parameters<typeof inner>[0]) => (ops.push(`${name}:${r.operation}`), inner(r));
+    const client = track(new Events(emulator.httpUrl).createWebSocketClient({ connect: spy('c'), subscribe: authTokenAuthorizer('good-token'), publish: spy('p') }, FAST));
+    await client.subscribe('default/x').ready;
+    await client.publish('default/x', [1]);
+    await client.publish('default/x', [1], { authorizer: spy('override') });
+    assert.deepEqual(ops, ['c:connect', 'p:publish', 'override:publish']);
+  });
+
+  it('reads a token from a function at each use, so refreshed tokens take effect', async () => {
+    let calls = 0;
+    const client = track(new Events(emulator.httpUrl).createWebSocketClient(authTokenAuthorizer(async () => (calls++, 'Bearer good-token')), FAST));
+    await client.subscribe('default/t').ready;
+    await client.publish('default/t', [1]);
+    assert.equal(calls, 3);
+  });
+
+  describe('IAM (SigV4 verified by the emulator)', () => {
+    const iam = (creds = IAM_KEY) => iamAuthorizer({ region: 'us-east-1', credentials: staticCredentials(creds) });
+
+    it('connects, subscribes and publishes events with <, >, /, quotes and non-ASCII text', async () => {
+      const client = track(new Events(emulator.httpUrl).createWebSocketClient(iam(), FAST));
+      const received = new Collector<unknown>();
+      await client.subscribe('default/iam', { onEvent: received.push }).ready;
+      const tricky = [{ html: '<b>bold</b> & </script>' }, "it's = \"quoted\" / slashed \\ back", 'ünïcødé ✓ 😀 \u2028', ['<', '>']];
+      const result = await client.publish('default/iam', tricky);
+      assert.equal(result.successful.length, 4);
+      assert.deepEqual(await received.waitFor(4), tricky);
+    });
+
+    it('accepts temporary credentials with a session token', async () => {
+      const temp = { accessKeyId: 'ASIATEMPEXAMPLE00001', secretAccessKey: 'tempSecret', sessionToken: 'session-token-value' };
+      emulator = (await emulator.stop(), await startEmulator({ iam: [temp] }));
+      const client = track(new Events(emulator.httpUrl).createWebSocketClient(iam(temp), FAST));
+      await client.subscribe('default/iam').ready;
+      assert.equal((await client.publish('default/iam', [{ x: '<y>' }])).successful.length, 1);
+    });
+
+    it('is refused with a wrong secret', async () => {
+      const client = track(new Events(emulator.httpUrl).createWebSocketClient(iam({ ...IAM_KEY, secretAccessKey: 'wrong' }), FAST));
+      await assert.rejects(client.connect(), (err: EventsError) => err.errorType === 'BadRequestException' && /signature/.test(err.message));
+    });
+
+    it('needs a region for custom domains', () => {
+      assert.throws(() => iamAuthorizer({ region: '', credentials: staticCredentials(IAM_KEY) }), /region/);
+    });
+  });
+
+  describe('bad input is refused before anything is sent', () => {
+    it('invalid channels, wildcard publish, oversized events, non-JSON values, empty batches', async () => {
+      const client = track(apiKeyClient(emulator));
+      await client.connect();
+      const seen: ClientMessage[] = [];
+      emulator.events.on('message', (_c, m) => seen.push(m));
+      const circular: Record<string, unknown> = {};
+      circular.me = circular;
+      const cases: Array<[() => unknown, string]> = [
+        [() => client.subscribe('bad channel'), 'InvalidChannel'],
+        [() => client.subscribe('a/b/c/d/e/f'), 'InvalidChannel'],
+        [() => client.subscribe('default/*/x'), 'InvalidChannel'],
+      ];
+      for (const [fn, type] of cases) assert.throws(fn, (err: EventsError) => err.errorType === type);
+      const rejects: Array<[Promise<unknown>, string]> = [
+        [client.publish('default/*', [1]), 'InvalidChannel'],
+        [client.publish('-bad', [1]), 'InvalidChannel'],
+        [client.publish('default/x', ['x'.repeat(240 * 1024)]), 'EventTooLarge'],
+        [client.publish('default/x', [undefined]), 'InvalidEvent'],
+        [client.publish('default/x', [1n]), 'InvalidEvent'],
+        [client.publish('default/x', [circular]), 'InvalidEvent'],
+        [client.publish('default/x', []), 'EmptyBatch'],
+      ];
+      for (const [p, type] of rejects) await assert.rejects(p, (err: EventsError) => err.errorType === type && typeof err.hint === 'string');
+      await sleep(50);
+      assert.deepEqual(seen, []);
+    });
+  });
+});
+
+describe('WebSocket client against a scripted server', () => {
+  it('times out a publish that gets no answer, and keeps the connection', async () => {
+    const server = await scriptedServer((ws, m) => {
+      if (m.type === 'connection_init') ws.send(JSON.stringify({ type: 'connection_ack', connectionTimeoutMs: 300000 }));
+      if (m.type === 'publish' && (m.events as string[])[0] === '"answer"') ws.send(JSON.stringify({ type: 'publish_success', id: m.id, successful: [{ identifier: 'i', index: 0 }], failed: [] }));
+    });
+    const client = new Events(server.url).createWebSocketClient(apiKeyAuthorizer('k'), { ...FAST, operationTimeoutMs: 200 });
+    try {
+      await assert.rejects(client.publish('default/x', ['silence']), (err: EventsError) => err.errorType === 'Timeout' && err.retryable);
+      assert.equal((await client.publish('default/x', ['answer'])).successful.length, 1);
+      assert.equal(client.state.status, 'connected');
+    } finally {
+      await client.disconnect(false);
+      await server.close();
+    }
+  });
+
+  it("matches acknowledgements by id only: another operation's error never fails ours", async () => {
+    const server = await scriptedServer((ws, m) => {
+      if (m.type === 'connection_init') ws.send(JSON.stringify({ type: 'connection_ack' }));
+      if (m.type === 'publish') {
+        ws.send(JSON.stringify({ type: 'error', id: 'someone-else', errors: [{ errorType: 'BadRequestException', message: 'not yours' }] }));
+        ws.send(JSON.stringify({ type: 'error', errors: [{ errorType: 'BadRequestException', message: 'no id' }] }));
+        ws.send(JSON.stringify({ type: 'publish_error', id: 'someone-else', errors: [{ errorType: 'X' }] }));
+        setTimeout(() => ws.send(JSON.stringify({ type: 'publish_success', id: m.id, successful: [{ identifier: 'i', index: 0 }], failed: [] })), 20);
+      }
+    });
+    const client = new Events(server.url).createWebSocketClient(apiKeyAuthorizer('k'), FAST);
+    try {
+      assert.equal((await client.publish('default/x', [1])).successful.length, 1);
+    } finally {
+      await client.disconnect(false);
+      await server.close();
+    }
+  });
+
+  it('times out a handshake without connection_ack and reconnects', async () => {
+    let connections = 0;
+    const server = await scriptedServer((ws, m) => {
+      if (m.type === 'connection_init' && ++connections > 1) ws.send(JSON.stringify({ type: 'connection_ack' }));
+    });
+    const client = new Events(server.url).createWebSocketClient(apiKeyAuthorizer('k'), { ...FAST, connectTimeoutMs: 200 });
+    const states = recordStates(client);
+    try {
+      await client.connect();
+      const timeout = states.find((s) => s.status === 'reconnecting');
+      assert.ok(timeout?.status === 'reconnecting' && timeout.error?.errorType === 'Timeout');
+    } finally {
+      await client.disconnect(false);
+      await server.close();
+    }
+  });
+
+  it('reports an unknown realtime path as EndpointNotFound, not a retry storm', async () => {
+    const emulator = await startEmulator();
+    const client = new Events({ url: emulator.httpUrl, realtimeUrl: emulator.realtimeUrl.replace('/realtime', '/nowhere') }).createWebSocketClient(apiKeyAuthorizer(API_KEY), FAST);
+    try {
+      await assert.rejects(client.connect(), (err: EventsError) => err.errorType === 'EndpointNotFound' && err.code === 404);
+      assert.equal(client.state.status, 'failed');
+    } finally {
+      await client.disconnect(false);
+      await emulator.stop();
+    }
+  });
+});
