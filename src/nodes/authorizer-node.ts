@@ -1,0 +1,106 @@
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import type { Authorizer, SecretSource } from '../client/authorizer';
+import { apiKeyAuthorizer } from '../client/authorizers/api-key';
+import { authTokenAuthorizer } from '../client/authorizers/auth-token';
+import { assumeRoleCredentials, defaultCredentialChain, staticCredentials, type AwsCredentialProvider } from '../client/authorizers/credentials';
+import { iamAuthorizer } from '../client/authorizers/iam';
+import { EventsError } from '../protocol/errors';
+import { evaluateProperty, readContext } from './evaluate';
+
+export type AuthType = 'apiKey' | 'userPool' | 'oidc' | 'lambda' | 'iam';
+export type TokenSource = 'credential' | 'env' | 'flow' | 'global';
+
+export interface AuthorizerDef extends NodeDef {
+  authType: AuthType;
+  /** Where the API key or token comes from; read at each use. */
+  tokenSource?: TokenSource;
+  /** Environment variable or context key when `tokenSource` is not `credential`. */
+  tokenName?: string;
+  iamSource?: 'static' | 'default';
+  roleArn?: string;
+  externalId?: string;
+  sessionName?: string;
+}
+
+export interface AuthorizerCredentials {
+  apiKey?: string;
+  token?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  sessionToken?: string;
+}
+
+export interface AuthorizerNode extends Node<AuthorizerCredentials> {
+  authType: AuthType;
+  /** The authorizer for an API in `region` (only IAM needs the region). */
+  authorizerFor(region: string | undefined): Authorizer;
+}
+
+const AUTH_TYPES: readonly AuthType[] = ['apiKey', 'userPool', 'oidc', 'lambda', 'iam'];
+
+export function registerAuthorizerNode(RED: NodeAPI): void {
+  function EventsAuthorizerNode(this: AuthorizerNode, def: AuthorizerDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    node.authType = AUTH_TYPES.includes(def.authType) ? def.authType : 'apiKey';
+    const credentials = node.credentials ?? {};
+
+    const secret = (credential: keyof AuthorizerCredentials, what: string): SecretSource => {
+      const source = def.tokenSource ?? 'credential';
+      const name = def.tokenName?.trim() ?? '';
+      if (source === 'credential') return () => credentials[credential];
+      if (!name) throw new EventsError({ errorType: 'InvalidConfiguration', message: `the ${what} comes from ${source} but no name is set` });
+      return async () => {
+        const value = source === 'env' ? await evaluateProperty(RED, name, 'env', node, {}) : await readContext(node, source, name);
+        if (value !== undefined && value !== null && typeof value !== 'string') {
+          throw new EventsError({ errorType: 'CredentialsError', message: `the ${what} in ${source} "${name}" is not a string` });
+        }
+        return value ?? undefined;
+      };
+    };
+
+    let credentialProvider: AwsCredentialProvider | undefined;
+    const iamCredentials = (region: string): AwsCredentialProvider => {
+      if (credentialProvider) return credentialProvider;
+      const base =
+        def.iamSource === 'default'
+          ? defaultCredentialChain()
+          : staticCredentials({ accessKeyId: credentials.accessKeyId ?? '', secretAccessKey: credentials.secretAccessKey ?? '', sessionToken: credentials.sessionToken });
+      credentialProvider = def.roleArn?.trim()
+        ? assumeRoleCredentials(base, { roleArn: def.roleArn.trim(), externalId: def.externalId?.trim(), sessionName: def.sessionName?.trim(), region })
+        : base;
+      return credentialProvider;
+    };
+
+    const byRegion = new Map<string, Authorizer>();
+    node.authorizerFor = (region) => {
+      switch (node.authType) {
+        case 'apiKey':
+          return apiKeyAuthorizer(secret('apiKey', 'API key'));
+        case 'userPool':
+        case 'oidc':
+        case 'lambda':
+          return authTokenAuthorizer(secret('token', 'token'));
+        case 'iam': {
+          const key = region ?? '';
+          let authorizer = byRegion.get(key);
+          if (!authorizer) {
+            authorizer = iamAuthorizer({ region: key, credentials: iamCredentials(key) });
+            byRegion.set(key, authorizer);
+          }
+          return authorizer;
+        }
+      }
+    };
+  }
+
+  RED.nodes.registerType<AuthorizerNode, AuthorizerDef, Record<string, never>, AuthorizerCredentials>('events-authorizer', EventsAuthorizerNode, {
+    credentials: {
+      apiKey: { type: 'password' },
+      token: { type: 'password' },
+      accessKeyId: { type: 'text' },
+      secretAccessKey: { type: 'password' },
+      sessionToken: { type: 'password' },
+    },
+  });
+}

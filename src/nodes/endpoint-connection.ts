@@ -1,0 +1,169 @@
+import type { Authorizer } from '../client/authorizer';
+import type { ConnectionState, SubscriptionState } from '../client/connection-state';
+import type { EventsRestClient } from '../client/rest-client';
+import type { EventsWebSocketClient, Subscription } from '../client/websocket-client';
+import type { EventsError } from '../protocol/errors';
+
+/** A flow node that uses the endpoint's connection. */
+export interface ConnectionUser {
+  readonly id: string;
+  onConnectionState(state: ConnectionState): void;
+}
+
+export interface ChannelListener {
+  /** The raw JSON text of each event; each listener parses its own copy, so no two flows share an object. */
+  onEvent(event: string, channel: string): void;
+  onState(state: SubscriptionState, channel: string): void;
+  onError(error: EventsError, channel: string): void;
+}
+
+export interface ChannelHandle {
+  readonly channel: string;
+  readonly state: SubscriptionState;
+  readonly ready: Promise<void>;
+  release(): Promise<void>;
+}
+
+export interface ClientFactory {
+  webSocket(): EventsWebSocketClient;
+  rest(): EventsRestClient;
+}
+
+interface SharedChannel {
+  key: string;
+  subscription: Subscription;
+  listeners: Map<string, ChannelListener>;
+}
+
+interface Clients {
+  webSocket?: EventsWebSocketClient;
+  rest?: EventsRestClient;
+  channels: Map<string, SharedChannel>;
+  stopListening?: () => void;
+}
+
+/**
+ * The connection of one `events-endpoint` node, shared by every flow node that uses it, reference counted
+ * like the core MQTT broker node. Clients open on first use and close when the last user leaves. A set of
+ * clients, once closing, is detached: a node that registers meanwhile gets fresh clients, so a redeploy never
+ * races a closing socket (node-red#3927, fixed in core by PR #3992). Flow nodes that subscribe to the same
+ * channel with the same authorizer share one server subscription (AppSync limits subscriptions per connection).
+ */
+export class EndpointConnection {
+  readonly #factory: ClientFactory;
+  readonly #users = new Map<string, ConnectionUser>();
+  #clients: Clients = { channels: new Map() };
+  readonly #closing = new Set<Promise<void>>();
+
+  constructor(factory: ClientFactory) {
+    this.#factory = factory;
+  }
+
+  get userCount(): number {
+    return this.#users.size;
+  }
+
+  get state(): ConnectionState {
+    return this.#clients.webSocket?.state ?? { status: 'idle' };
+  }
+
+  register(user: ConnectionUser): void {
+    this.#users.set(user.id, user);
+    user.onConnectionState(this.state);
+  }
+
+  /** Removes a user and its channel listeners; the last one out closes the clients and waits for them. */
+  async deregister(user: ConnectionUser): Promise<void> {
+    if (!this.#users.delete(user.id)) return;
+    const releases = [...this.#clients.channels.values()].filter((c) => c.listeners.has(user.id)).map((c) => this.#release(this.#clients, c, user.id));
+    await Promise.all(releases);
+    if (this.#users.size === 0) await this.close();
+  }
+
+  webSocket(): EventsWebSocketClient {
+    const clients = this.#clients;
+    if (!clients.webSocket) {
+      const ws = this.#factory.webSocket();
+      clients.webSocket = ws;
+      clients.stopListening = ws.onStateChange((state) => {
+        if (this.#clients === clients) for (const user of this.#users.values()) user.onConnectionState(state);
+      });
+    }
+    return clients.webSocket;
+  }
+
+  rest(): EventsRestClient {
+    this.#clients.rest ??= this.#factory.rest();
+    return this.#clients.rest;
+  }
+
+  /**
+   * Adds `userId` as a listener of `channel` (a normalised path); the first listener subscribes, later ones
+   * join the same subscription. `authorizerKey` separates listeners that use different authorizers.
+   */
+  listen(userId: string, channel: string, listener: ChannelListener, authorizer?: { key: string; authorizer: Authorizer }): ChannelHandle {
+    const clients = this.#clients;
+    const key = `${channel}\u0000${authorizer?.key ?? ''}`;
+    let shared = clients.channels.get(key);
+    if (!shared) {
+      const listeners = new Map<string, ChannelListener>();
+      const subscription = this.webSocket().subscribe(
+        channel,
+        {
+          onEvent: (event) => {
+            for (const l of listeners.values()) l.onEvent(event as string, channel);
+          },
+          onError: (error) => {
+            for (const l of listeners.values()) l.onError(error, channel);
+          },
+          onStateChange: (state) => {
+            // A refused or closed subscription is over: the next listener starts a new one.
+            if ((state.status === 'failed' || state.status === 'closed') && clients.channels.get(key) === shared) clients.channels.delete(key);
+            for (const l of listeners.values()) l.onState(state, channel);
+          },
+        },
+        { parse: false, authorizer: authorizer?.authorizer },
+      );
+      shared = { key, subscription, listeners };
+      clients.channels.set(key, shared);
+    }
+    shared.listeners.set(userId, listener);
+    const entry = shared;
+    return {
+      channel: entry.subscription.channel,
+      get state() {
+        return entry.subscription.state;
+      },
+      ready: entry.subscription.ready,
+      release: () => this.#release(clients, entry, userId),
+    };
+  }
+
+  /** Channels this user listens to, with their states. */
+  channelsOf(userId: string): Array<{ channel: string; state: SubscriptionState }> {
+    return [...this.#clients.channels.values()].filter((c) => c.listeners.has(userId)).map((c) => ({ channel: c.subscription.channel, state: c.subscription.state }));
+  }
+
+  /** Closes the clients now; queued publishes are flushed first when connected. Later use opens new ones. */
+  async close(): Promise<void> {
+    const clients = this.#clients;
+    this.#clients = { channels: new Map() };
+    clients.stopListening?.();
+    const closing = (async () => {
+      clients.rest?.close();
+      await clients.webSocket?.disconnect(true);
+    })();
+    this.#closing.add(closing);
+    try {
+      await closing;
+    } finally {
+      this.#closing.delete(closing);
+    }
+  }
+
+  async #release(clients: Clients, shared: SharedChannel, userId: string): Promise<void> {
+    if (!shared.listeners.delete(userId) || shared.listeners.size > 0) return;
+    if (clients.channels.get(shared.key) === shared) clients.channels.delete(shared.key);
+    await shared.subscription.unsubscribe();
+  }
+}

@@ -1,0 +1,87 @@
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import type { Authorizer } from '../client/authorizer';
+import { silentLogger, type Logger } from '../client/logger';
+import { EventsRestClient } from '../client/rest-client';
+import { EventsWebSocketClient } from '../client/websocket-client';
+import { resolveEndpoints, type Endpoints } from '../protocol/endpoint';
+import { EventsError } from '../protocol/errors';
+import type { AuthorizerNode } from './authorizer-node';
+import { EndpointConnection } from './endpoint-connection';
+
+export interface EndpointDef extends NodeDef {
+  url: string;
+  realtimeUrl?: string;
+  region?: string;
+  authorizer: string;
+  /** Seconds. */
+  reconnectBaseDelay?: number | string;
+  reconnectMaxDelay?: number | string;
+  authRetryDelay?: number | string;
+  requestTimeout?: number | string;
+  queueSize?: number | string;
+}
+
+export interface EndpointNode extends Node {
+  connection: EndpointConnection | undefined;
+  endpoints: Endpoints | undefined;
+  /** Why the endpoint cannot be used, when it cannot. */
+  configError: EventsError | undefined;
+  /** The authorizer of `authorizerNodeId` (or of this endpoint when absent) for this endpoint's region. */
+  authorizer(authorizerNodeId?: string): Authorizer;
+}
+
+function seconds(value: number | string | undefined, fallback: number): number {
+  const n = typeof value === 'string' ? Number.parseFloat(value) : value;
+  return n !== undefined && Number.isFinite(n) && n >= 0 ? n * 1000 : fallback * 1000;
+}
+
+function logger(node: Node): Logger {
+  // Client lines are already scrubbed of secrets; only warnings and errors reach the Node-RED log.
+  return { ...silentLogger, error: (m) => node.error(m), warn: (m) => node.warn(m), debug: (m) => node.debug(m) };
+}
+
+export function registerEndpointNode(RED: NodeAPI): void {
+  function EventsEndpointNode(this: EndpointNode, def: EndpointDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+
+    node.authorizer = (authorizerNodeId) => {
+      const id = authorizerNodeId || def.authorizer;
+      const authNode = id ? (RED.nodes.getNode(id) as AuthorizerNode | null) : null;
+      if (!authNode || typeof authNode.authorizerFor !== 'function') {
+        throw new EventsError({ errorType: 'InvalidConfiguration', message: `the endpoint "${def.name || def.url}" has no authorizer: choose one in its settings` });
+      }
+      return authNode.authorizerFor(node.endpoints?.region);
+    };
+
+    try {
+      if (!def.url?.trim()) throw new EventsError({ errorType: 'InvalidEndpoint', message: 'the endpoint has no URL' });
+      node.endpoints = resolveEndpoints({ url: def.url, realtimeUrl: def.realtimeUrl?.trim() || undefined, region: def.region?.trim() || undefined });
+    } catch (err) {
+      node.configError = err as EventsError;
+      node.error(node.configError.message);
+      return;
+    }
+    const endpoints = node.endpoints;
+    const options = {
+      logger: logger(node),
+      reconnectBaseDelayMs: seconds(def.reconnectBaseDelay, 1),
+      reconnectMaxDelayMs: seconds(def.reconnectMaxDelay, 30),
+      authFailureRetryMs: seconds(def.authRetryDelay, 60),
+      operationTimeoutMs: seconds(def.requestTimeout, 15),
+      connectTimeoutMs: seconds(def.requestTimeout, 15),
+      maxQueuedPublishes: Number.parseInt(String(def.queueSize ?? ''), 10) || 1000,
+    };
+    // The authorizer is looked up when a client is made, not here: config nodes start in no set order.
+    node.connection = new EndpointConnection({
+      webSocket: () => new EventsWebSocketClient(endpoints, { connect: (r) => node.authorizer()(r) }, options),
+      rest: () => new EventsRestClient(endpoints, (r) => node.authorizer()(r), { logger: options.logger, timeoutMs: options.operationTimeoutMs }),
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      void node.connection?.close().finally(done);
+    });
+  }
+
+  RED.nodes.registerType('events-endpoint', EventsEndpointNode);
+}

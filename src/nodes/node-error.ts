@@ -1,0 +1,22 @@
+import { EventsError } from '../protocol/errors';
+
+/**
+ * The Error a flow sees (Catch: `msg.error.message`, `msg.error.code`): the service's errorType as `code`,
+ * its message, and what the user can do.
+ */
+export function toNodeError(err: unknown): Error {
+  if (err instanceof EventsError) {
+    const error = new Error(err.hint ? `${err.message}. ${err.hint}` : err.message);
+    Object.assign(error, { code: err.errorType });
+    return error;
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** A short status text for an error: the errorType, without any detail that could carry a secret. */
+export function errorLabel(err: EventsError): string {
+  if (err.isAuthError) return 'auth error';
+  if (err.errorType === 'EndpointNotFound' || err.errorType === 'InvalidEndpoint') return 'endpoint error';
+  if (err.errorType === 'InvalidChannel' || err.errorType === 'BadRequestException') return 'channel error';
+  return err.errorType;
+}

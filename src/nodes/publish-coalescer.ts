@@ -1,0 +1,66 @@
+import type { PublishResult } from '../protocol/publish-result';
+import { encodeEvent } from '../protocol/encoding';
+import { MAX_EVENTS_PER_REQUEST } from '../protocol/limits';
+
+interface Waiting {
+  event: unknown;
+  resolve(result: PublishResult): void;
+  reject(err: unknown): void;
+}
+
+interface Pending {
+  items: Waiting[];
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Merges single events published to the same channel within `lingerMs` into one request of up to 5,
+ * in arrival order, and gives each caller the result of its own event (as index 0). AppSync limits publish
+ * requests per connection, not events, so this multiplies what one connection can carry.
+ */
+export class PublishCoalescer {
+  readonly #pending = new Map<string, Pending>();
+
+  constructor(
+    private readonly send: (channel: string, events: readonly unknown[]) => Promise<PublishResult>,
+    private readonly lingerMs: number,
+  ) {}
+
+  add(channel: string, event: unknown): Promise<PublishResult> {
+    // A bad event fails its own message here, before it can fail the batch it would have joined.
+    encodeEvent(event);
+    return new Promise((resolve, reject) => {
+      let pending = this.#pending.get(channel);
+      if (!pending) {
+        pending = { items: [], timer: setTimeout(() => void this.#flushChannel(channel), this.lingerMs) };
+        this.#pending.set(channel, pending);
+      }
+      pending.items.push({ event, resolve, reject });
+      if (pending.items.length >= MAX_EVENTS_PER_REQUEST) void this.#flushChannel(channel);
+    });
+  }
+
+  /** Sends whatever waits now. */
+  async flush(): Promise<void> {
+    await Promise.allSettled([...this.#pending.keys()].map((channel) => this.#flushChannel(channel)));
+  }
+
+  async #flushChannel(channel: string): Promise<void> {
+    const pending = this.#pending.get(channel);
+    if (!pending) return;
+    this.#pending.delete(channel);
+    clearTimeout(pending.timer);
+    const { items } = pending;
+    try {
+      const result = await this.send(channel, items.map((i) => i.event));
+      items.forEach((item, index) => {
+        item.resolve({
+          successful: result.successful.filter((s) => s.index === index).map((s) => ({ ...s, index: 0 })),
+          failed: result.failed.filter((f) => f.index === index).map((f) => ({ ...f, index: 0 })),
+        });
+      });
+    } catch (err) {
+      for (const item of items) item.reject(err);
+    }
+  }
+}

@@ -1,0 +1,125 @@
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import { parseChannel } from '../protocol/channel';
+import { EventsError } from '../protocol/errors';
+import { publishStatus, type PublishResult } from '../protocol/publish-result';
+import type { ConnectionState } from '../client/connection-state';
+import type { EndpointNode } from './endpoint-node';
+import { evaluateProperty } from './evaluate';
+import { errorLabel, toNodeError } from './node-error';
+import { connectionStatus, type Translate } from './status';
+import { FailureReporter } from './user-status';
+import { PublishCoalescer } from './publish-coalescer';
+
+export interface PublishDef extends NodeDef {
+  endpoint: string;
+  channel?: string;
+  channelType?: 'str' | 'msg' | 'flow' | 'global' | 'env';
+  transport?: 'websocket' | 'http';
+  authorizer?: string;
+  /** Merge single-event messages that arrive within `coalesceMs` into batches of up to 5. */
+  coalesce?: boolean;
+  coalesceMs?: number | string;
+}
+
+interface PublishNode extends Node {
+  onConnectionState(state: ConnectionState): void;
+}
+
+/** What the node adds to each message it passes on (and to the message a Catch node receives). */
+export interface PublishReport extends PublishResult {
+  status: ReturnType<typeof publishStatus>;
+  channel: string;
+}
+
+type Send = (msg: NodeMessage) => void;
+type Done = (err?: Error) => void;
+
+export function registerPublishNode(RED: NodeAPI): void {
+  const t: Translate = (key, subs) => RED._(key, subs);
+
+  function EventsPublishNode(this: PublishNode, def: PublishDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const endpointNode = RED.nodes.getNode(def.endpoint) as EndpointNode | null;
+    const maybeConnection = endpointNode?.connection;
+    const transport = def.transport === 'http' ? 'http' : 'websocket';
+    const failures = new FailureReporter(node);
+    const channelType = def.channelType ?? 'str';
+    const channelValue = def.channel?.trim() ?? '';
+
+    node.onConnectionState = (state) => {
+      if (transport === 'websocket') node.status(connectionStatus(state, t));
+      failures.onConnectionState(state, { topic: channelValue });
+    };
+
+    const setupError = !endpointNode
+      ? new EventsError({ errorType: 'InvalidConfiguration', message: 'no endpoint is selected: choose an events-endpoint in the node settings' })
+      : (endpointNode.configError ?? (maybeConnection ? undefined : new EventsError({ errorType: 'InvalidConfiguration', message: 'the endpoint is not usable' })));
+    if (setupError || !maybeConnection || !endpointNode) {
+      node.status({ fill: 'red', shape: 'ring', text: errorLabel(setupError!) });
+      node.on('input', (_msg: NodeMessageInFlow, _send: Send, done: Done) => done(toNodeError(setupError)));
+      return;
+    }
+    const connection = maybeConnection;
+    connection.register(node);
+
+    const authorizer = def.authorizer ? (r: Parameters<ReturnType<EndpointNode['authorizer']>>[0]) => endpointNode.authorizer(def.authorizer)(r) : undefined;
+
+    const publish = (channel: string, events: readonly unknown[]): Promise<PublishResult> =>
+      transport === 'http'
+        ? connection.rest().publish(channel, events, { authorizer })
+        : connection.webSocket().publish(channel, events, { authorizer });
+
+    const coalescer = def.coalesce ? new PublishCoalescer(publish, Number(def.coalesceMs) || 10) : undefined;
+
+    async function channelOf(msg: NodeMessageInFlow): Promise<string> {
+      let value: unknown;
+      if (channelType === 'str' && channelValue === '') value = msg.topic;
+      else value = await evaluateProperty(RED, channelValue, channelType, node, msg);
+      if (value === undefined || value === null || value === '') {
+        throw new EventsError({ errorType: 'InvalidChannel', message: 'no channel: set one in the node, or send msg.topic' });
+      }
+      return parseChannel(value, 'publish').path;
+    }
+
+    async function handle(msg: NodeMessageInFlow, send: Send, done: Done): Promise<void> {
+      try {
+        const channel = await channelOf(msg);
+        if (msg.payload === undefined) throw new EventsError({ errorType: 'InvalidEvent', message: 'msg.payload is missing: there is nothing to publish' });
+        const batch = Array.isArray(msg.payload);
+        const events: readonly unknown[] = batch ? (msg.payload as unknown[]) : [msg.payload];
+        const result = coalescer && !batch ? await coalescer.add(channel, msg.payload) : await publish(channel, events);
+        const report: PublishReport = { ...result, status: publishStatus(result), channel };
+        msg.publishResult = report;
+        if (result.failed.length > 0) {
+          const first = result.failed[0]!;
+          node.status({ fill: 'red', shape: 'ring', text: String(first.code ?? 'failed') });
+          throw new EventsError({
+            errorType: String(first.code ?? 'PublishFailed'),
+            message: `${result.failed.length} of ${events.length} events were not published (event ${first.index}: ${first.message ?? 'no message'}); msg.publishResult lists them`,
+          });
+        }
+        if (transport === 'websocket') node.status(connectionStatus(connection.state, t));
+        else node.status({});
+        send(msg);
+        done();
+      } catch (err) {
+        if (err instanceof EventsError) node.status({ fill: 'red', shape: 'ring', text: errorLabel(err) });
+        done(toNodeError(err));
+      }
+    }
+
+    node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
+      void handle(msg, send, done);
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      void (async () => {
+        await coalescer?.flush();
+        await connection.deregister(node);
+      })().finally(done);
+    });
+  }
+
+  RED.nodes.registerType('events-publish', EventsPublishNode);
+}

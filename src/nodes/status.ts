@@ -1,0 +1,34 @@
+import type { ConnectionState, SubscriptionState } from '../client/connection-state';
+import type { NodeStatus } from 'node-red';
+import { errorLabel } from './node-error';
+
+export type Translate = (key: string, substitutions?: Record<string, string | number>) => string;
+
+/** Status of a node that depends on the connection only: what the core MQTT nodes show, plus the attempt. */
+export function connectionStatus(state: ConnectionState, t: Translate): NodeStatus {
+  switch (state.status) {
+    case 'idle':
+      return {};
+    case 'connecting':
+      return { fill: 'yellow', shape: 'ring', text: t('appsync.status.connecting') };
+    case 'connected':
+      return { fill: 'green', shape: 'dot', text: t('appsync.status.connected') };
+    case 'reconnecting':
+      return { fill: 'yellow', shape: 'ring', text: t('appsync.status.reconnecting', { attempt: state.attempt }) };
+    case 'failed':
+      return { fill: 'red', shape: 'ring', text: errorLabel(state.error) };
+    case 'closed':
+      return { fill: 'red', shape: 'ring', text: t('appsync.status.disconnected') };
+  }
+}
+
+/** Status of a subscribe node: the connection first, then its subscriptions. */
+export function subscriptionStatus(connection: ConnectionState, subscriptions: readonly SubscriptionState[], t: Translate): NodeStatus {
+  if (connection.status !== 'connected') return connectionStatus(connection, t);
+  const failed = subscriptions.find((s): s is Extract<SubscriptionState, { status: 'failed' }> => s.status === 'failed');
+  if (failed) return { fill: 'red', shape: 'ring', text: errorLabel(failed.error) };
+  if (subscriptions.some((s) => s.status === 'pending')) return { fill: 'yellow', shape: 'ring', text: t('appsync.status.subscribing') };
+  const live = subscriptions.filter((s) => s.status === 'subscribed').length;
+  if (live === 0) return { fill: 'green', shape: 'ring', text: t('appsync.status.connected') };
+  return { fill: 'green', shape: 'dot', text: live === 1 ? t('appsync.status.subscribed') : t('appsync.status.subscribed-n', { count: live }) };
+}

@@ -1,0 +1,174 @@
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { ConnectionState } from '../client/connection-state';
+import { parseChannel } from '../protocol/channel';
+import { EventsError } from '../protocol/errors';
+import type { ChannelHandle, ChannelListener } from './endpoint-connection';
+import type { EndpointNode } from './endpoint-node';
+import { evaluateProperty } from './evaluate';
+import { errorLabel, toNodeError } from './node-error';
+import { subscriptionStatus, type Translate } from './status';
+import { FailureReporter } from './user-status';
+
+export interface SubscribeDef extends NodeDef {
+  endpoint: string;
+  /** Blank: dynamic mode, driven by `msg.action` on the input. */
+  channel?: string;
+  channelType?: 'str' | 'env';
+  authorizer?: string;
+  output?: 'json' | 'string';
+}
+
+interface SubscribeNode extends Node {
+  onConnectionState(state: ConnectionState): void;
+}
+
+type Send = (msg: NodeMessage) => void;
+type Done = (err?: Error) => void;
+
+/** How long a dynamic subscribe waits for its acknowledgement before `done()` anyway (it keeps trying). */
+const ACK_WAIT_MS = 15_000;
+
+export function registerSubscribeNode(RED: NodeAPI): void {
+  const t: Translate = (key, subs) => RED._(key, subs);
+
+  function EventsSubscribeNode(this: SubscribeNode, def: SubscribeDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const endpointNode = RED.nodes.getNode(def.endpoint) as EndpointNode | null;
+    const maybeConnection = endpointNode?.connection;
+    const parse = def.output !== 'string';
+    const handles = new Map<string, ChannelHandle>();
+    const failures = new FailureReporter(node);
+    const staticChannel = def.channel?.trim() ?? '';
+
+    const refreshStatus = () => {
+      if (maybeConnection) node.status(subscriptionStatus(maybeConnection.state, [...handles.values()].map((h) => h.state), t));
+    };
+    node.onConnectionState = (state) => {
+      refreshStatus();
+      failures.onConnectionState(state, { topic: staticChannel || undefined });
+    };
+
+    const setupError = !endpointNode
+      ? new EventsError({ errorType: 'InvalidConfiguration', message: 'no endpoint is selected: choose an events-endpoint in the node settings' })
+      : (endpointNode.configError ?? (maybeConnection ? undefined : new EventsError({ errorType: 'InvalidConfiguration', message: 'the endpoint is not usable' })));
+    if (setupError || !maybeConnection || !endpointNode) {
+      node.status({ fill: 'red', shape: 'ring', text: errorLabel(setupError!) });
+      node.error(toNodeError(setupError), {});
+      node.on('input', (_msg: NodeMessageInFlow, _send: Send, done: Done) => done(toNodeError(setupError)));
+      return;
+    }
+    const connection = maybeConnection;
+
+    const listener: ChannelListener = {
+      onEvent(event, channel) {
+        let payload: unknown = event;
+        if (parse) {
+          try {
+            payload = JSON.parse(event);
+          } catch {
+            node.error(toNodeError(new EventsError({ errorType: 'ProtocolError', message: `an event on ${channel} is not valid JSON` })), { payload: event, topic: channel });
+            return;
+          }
+        }
+        node.send({ payload, topic: channel, appsync: { channel, receivedAt: Date.now() } });
+      },
+      onState: () => refreshStatus(),
+      onError(error, channel) {
+        failures.report(error, { topic: channel });
+      },
+    };
+
+    const authorizer = def.authorizer ? { key: def.authorizer, authorizer: (r: Parameters<ReturnType<EndpointNode['authorizer']>>[0]) => endpointNode.authorizer(def.authorizer)(r) } : undefined;
+
+    function subscribe(channel: unknown): ChannelHandle {
+      const path = parseChannel(channel, 'subscribe').path;
+      const existing = handles.get(path);
+      if (existing && existing.state.status !== 'failed' && existing.state.status !== 'closed') return existing;
+      const handle = connection.listen(node.id, path, listener, authorizer);
+      handles.set(path, handle);
+      refreshStatus();
+      return handle;
+    }
+
+    async function unsubscribe(channel: string): Promise<void> {
+      const handle = handles.get(channel);
+      handles.delete(channel);
+      await handle?.release();
+      refreshStatus();
+    }
+
+    connection.register(node);
+
+    if (staticChannel) {
+      void (async () => {
+        try {
+          const channel = def.channelType === 'env' ? await evaluateProperty(RED, staticChannel, 'env', node, {}) : staticChannel;
+          subscribe(channel);
+        } catch (err) {
+          node.status({ fill: 'red', shape: 'ring', text: err instanceof EventsError ? errorLabel(err) : 'error' });
+          node.error(toNodeError(err), { topic: staticChannel });
+        }
+      })();
+    }
+
+    function topics(value: unknown): string[] {
+      const list = Array.isArray(value) ? value : [value];
+      return list.map((v) => (typeof v === 'object' && v !== null && 'topic' in v ? (v as { topic: unknown }).topic : v)) as string[];
+    }
+
+    async function handle(msg: NodeMessageInFlow, send: Send, done: Done): Promise<void> {
+      try {
+        switch (msg.action) {
+          case 'subscribe': {
+            const channels = topics(msg.topic);
+            if (channels.length === 0 || channels.some((c) => !c)) throw new EventsError({ errorType: 'InvalidChannel', message: 'msg.topic must name the channel(s) to subscribe to' });
+            const started = channels.map((c) => subscribe(c));
+            let timer: NodeJS.Timeout | undefined;
+            await Promise.race([Promise.all(started.map((h) => h.ready)), new Promise<void>((resolve) => (timer = setTimeout(resolve, ACK_WAIT_MS)))]).finally(() => clearTimeout(timer));
+            msg.subscriptions = connection.channelsOf(node.id).map((s) => s.channel);
+            done();
+            return;
+          }
+          case 'unsubscribe': {
+            const channels = (msg.topic as unknown) === true || msg.topic === undefined ? [...handles.keys()] : topics(msg.topic).map((c) => parseChannel(c, 'subscribe').path);
+            await Promise.all(channels.map(unsubscribe));
+            msg.subscriptions = connection.channelsOf(node.id).map((s) => s.channel);
+            done();
+            return;
+          }
+          case 'getSubscriptions':
+            send({
+              topic: 'subscriptions',
+              payload: [...handles.values()].map((h) => ({ channel: h.channel, state: h.state.status, ...(h.state.status === 'failed' ? { error: h.state.error.message } : {}) })),
+              _msgid: msg._msgid,
+            });
+            done();
+            return;
+          default:
+            throw new EventsError({
+              errorType: 'InvalidConfiguration',
+              message: `unknown msg.action "${String(msg.action)}": use subscribe, unsubscribe or getSubscriptions${staticChannel ? ' (and clear the channel in the node settings)' : ''}`,
+            });
+        }
+      } catch (err) {
+        done(toNodeError(err));
+      }
+    }
+
+    node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
+      void handle(msg, send, done);
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      const all = [...handles.keys()];
+      handles.clear();
+      void (async () => {
+        await Promise.all(all.map((c) => connection.channelsOf(node.id).some((s) => s.channel === c) && unsubscribe(c)));
+        await connection.deregister(node);
+      })().finally(done);
+    });
+  }
+
+  RED.nodes.registerType('events-subscribe', EventsSubscribeNode);
+}
