@@ -148,6 +148,37 @@ describe(`Node-RED ${nodeRedVersion} (Node.js ${process.version}) nodes against 
     }
   });
 
+  it('gives a node that registers while the old socket closes a working connection', async () => {
+    const flow = [TAB, ...endpoint(emulator), ...sub('only')];
+    await helper.load(appsyncNodes, flow, KEY);
+    await subscribed(emulator, 1);
+    // The only user is replaced: the old one closes the socket while the new one subscribes.
+    await helper.setFlows(flow.map((n) => (n.id === 'only' ? { ...n, channel: 'default/next' } : n)), 'nodes', KEY);
+    await subscribed(emulator, 1);
+    await waitFor(() => emulator.stats().openConnections === 1, 'one socket');
+    await helper.setFlows(flow.map((n) => (n.id === 'ep' ? { ...n, requestTimeout: 3 } : n.id === 'only' ? { ...n, channel: 'default/next' } : n)), 'nodes', KEY);
+    await subscribed(emulator, 1);
+    await waitFor(() => emulator.stats().openConnections === 1, 'one socket after the endpoint changed');
+    await helper.unload();
+    await helper.load(appsyncNodes, [TAB, ...endpoint(emulator), ...pub('p', { channel: 'default/next' })], KEY);
+    await helper.getNode('p').receive({ payload: 1 });
+    await nextMessage(helper.getNode('p-out'));
+    assert.equal(emulator.stats().openConnections, 1);
+  });
+
+  it('shows queued publishes while disconnected and sends them on reconnect', async () => {
+    await helper.load(appsyncNodes, [TAB, ...endpoint(emulator, { endpoint: { reconnectBaseDelay: 0.3, reconnectMaxDelay: 0.3 } }), ...pub('p'), ...sub('s')], KEY);
+    await subscribed(emulator, 1);
+    emulator.faults.refuseConnections(1);
+    emulator.faults.dropConnections();
+    await waitFor(() => statusTexts(helper.getNode('p')).some((t) => t?.startsWith('appsync.status.reconnecting')), 'reconnecting');
+    const got = collect(helper.getNode('s-out'));
+    helper.getNode('p').receive({ payload: 'queued' });
+    await waitFor(() => statusTexts(helper.getNode('p')).includes('appsync.status.queued'), 'the queued status');
+    await waitFor(() => got.length === 1, 'the queued event after reconnecting', 8_000);
+    assert.equal(got[0]!.payload, 'queued');
+  });
+
   it('subscribes and unsubscribes dynamically with msg.action, and lists its subscriptions', async () => {
     await helper.load(appsyncNodes, [TAB, ...endpoint(emulator), ...pub('p', { channel: '' }), ...sub('d', { channel: '', inputs: 1 })], KEY);
     const node = helper.getNode('d');

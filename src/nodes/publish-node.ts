@@ -88,7 +88,12 @@ export function registerPublishNode(RED: NodeAPI): void {
         if (msg.payload === undefined) throw new EventsError({ errorType: 'InvalidEvent', message: 'msg.payload is missing: there is nothing to publish' });
         const batch = Array.isArray(msg.payload);
         const events: readonly unknown[] = batch ? (msg.payload as unknown[]) : [msg.payload];
-        const result = coalescer && !batch ? await coalescer.add(channel, msg.payload) : await publish(channel, events);
+        const pending = coalescer && !batch ? coalescer.add(channel, msg.payload) : publish(channel, events);
+        if (transport === 'websocket' && connection.state.status !== 'connected') {
+          const queued = connection.webSocket().queuedPublishes;
+          if (queued > 0) node.status({ fill: 'yellow', shape: 'ring', text: t('appsync.status.queued', { count: queued }) });
+        }
+        const result = await pending;
         const report: PublishReport = { ...result, status: publishStatus(result), channel };
         msg.publishResult = report;
         if (result.failed.length > 0) {
