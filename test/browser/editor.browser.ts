@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startDemo, type Demo } from '../../demo/demo';
+
+// The editor in a real browser: Debian's Chromium driven by playwright-core.
+const DOCS = join(__dirname, '..', '..', 'docs');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+declare const RED: {
+  nodes: { getType(type: string): { category: string } | undefined; filterNodes(f: { type: string }): Array<{ id: string; name?: string }> };
+  sidebar: { show(id: string): void; help: { show(type: string): void } };
+  actions: { invoke(name: string): void };
+};
+
+describe('the editor in a real browser', function () {
+  this.timeout(120_000);
+  let demo: Demo;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    mkdirSync(DOCS, { recursive: true });
+    demo = await startDemo({ userDir: mkdtempSync(join(tmpdir(), 'appsync-editor-')), flow: [], port: 0 });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+    page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
+    await page.goto(demo.editorUrl);
+    await page.waitForSelector('.red-ui-palette-node[data-palette-type="events-publish"]', { timeout: 30_000 });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await demo?.stop();
+  });
+
+  /** Screenshots for the README, without the editor's passing notifications. */
+  async function shoot(name: string): Promise<void> {
+    await page.evaluate(() => document.querySelectorAll('.red-ui-notification').forEach((n) => n.remove()));
+    await page.screenshot({ path: join(DOCS, name) });
+  }
+
+  async function visible(selector: string): Promise<boolean> {
+    return page.locator(selector).first().isVisible();
+  }
+
+  it('shows the publish and subscribe nodes in the palette, found by "appsync" and by "events"', async () => {
+    for (const type of ['events-publish', 'events-subscribe']) assert.ok(await visible(`.red-ui-palette-node[data-palette-type="${type}"]`), type);
+    assert.deepEqual(await page.evaluate(() => ['events-endpoint', 'events-authorizer'].map((t) => RED.nodes.getType(t)?.category)), ['config', 'config']);
+    for (const term of ['appsync', 'events']) {
+      await page.fill('#red-ui-palette-search input', '');
+      await page.locator('#red-ui-palette-search input').pressSequentially(term);
+      await page.waitForTimeout(500);
+      assert.ok(await visible('.red-ui-palette-node[data-palette-type="events-publish"]'), `publish found by ${term}`);
+      assert.ok(await visible('.red-ui-palette-node[data-palette-type="events-subscribe"]'), `subscribe found by ${term}`);
+      assert.ok(!(await visible('.red-ui-palette-node[data-palette-type="inject"]')), `inject hidden by ${term}`);
+    }
+    await page.fill('#red-ui-palette-search input', '');
+    await page.locator('#red-ui-palette-search input').press('Backspace');
+  });
+
+  it('imports an example from the menu', async () => {
+    await page.evaluate(() => RED.actions.invoke('core:show-examples-import-dialog'));
+    const examples = page.locator('#red-ui-clipboard-dialog-import-tab-examples');
+    await examples.getByText('node-red-contrib-appsync-events', { exact: true }).click();
+    await examples.getByText('Publish and subscribe with an API key', { exact: true }).click();
+    await page.click('#red-ui-clipboard-dialog-ok');
+    await page.waitForFunction(() => RED.nodes.filterNodes({ type: 'events-subscribe' }).length === 1);
+    await page.locator('#red-ui-workspace-tabs').getByText('AppSync Events: publish and subscribe').click();
+    await page.waitForSelector('#red-ui-workspace-chart g.red-ui-flow-node-group');
+  });
+
+  it('opens the publish node and its endpoint and authorizer dialogs, with the right fields per auth type', async () => {
+    const publishId = await page.evaluate(() => RED.nodes.filterNodes({ type: 'events-publish' })[0]!.id);
+    await page.dblclick(`[id="${publishId}"] rect.red-ui-flow-node`);
+    await page.waitForSelector('#node-input-channel', { state: 'attached' });
+    assert.ok(await visible('#node-input-transport'));
+    assert.ok(await visible('.red-ui-typedInput-container'), 'the channel is a TypedInput');
+    await page.click('#node-input-btn-endpoint-edit');
+    await page.waitForSelector('#node-config-input-url', { state: 'visible' });
+    // The example points at the default emulator port; use the one this test started.
+    await page.fill('#node-config-input-url', demo.emulator.httpUrl);
+    await shoot('editor-endpoint.png');
+    await page.click('#node-config-input-btn-authorizer-edit');
+    await page.waitForSelector('#node-config-input-authType', { state: 'visible' });
+    const fields = async () => ({
+      apiKey: await visible('#node-config-input-apiKey'),
+      token: await visible('#node-config-input-token'),
+      tokenName: await visible('#node-config-input-tokenName'),
+      accessKeyId: await visible('#node-config-input-accessKeyId'),
+      roleArn: await visible('#node-config-input-roleArn'),
+    });
+    assert.deepEqual(await fields(), { apiKey: false, token: false, tokenName: true, accessKeyId: false, roleArn: false }, 'API key from an environment variable');
+    await page.selectOption('#node-config-input-tokenSource', 'credential');
+    assert.deepEqual(await fields(), { apiKey: true, token: false, tokenName: false, accessKeyId: false, roleArn: false }, 'API key in the dialog');
+    await page.selectOption('#node-config-input-authType', 'userPool');
+    assert.deepEqual(await fields(), { apiKey: false, token: true, tokenName: false, accessKeyId: false, roleArn: false }, 'Cognito token');
+    await page.selectOption('#node-config-input-authType', 'iam');
+    assert.deepEqual(await fields(), { apiKey: false, token: false, tokenName: false, accessKeyId: true, roleArn: true }, 'IAM with keys');
+    await shoot('editor-authorizer-iam.png');
+    await page.selectOption('#node-config-input-iamSource', 'default');
+    assert.deepEqual(await fields(), { apiKey: false, token: false, tokenName: false, accessKeyId: false, roleArn: true }, 'IAM from the default chain');
+    // Leave the authorizer as it was, keep the endpoint URL, close the publish node.
+    await page.click('.red-ui-tray:last-of-type #node-config-dialog-cancel');
+    await page.waitForSelector('#node-config-input-authType', { state: 'detached' });
+    await page.click('#node-config-dialog-ok');
+    await page.waitForSelector('#node-config-input-url', { state: 'detached' });
+    await page.click('#node-dialog-ok');
+    await page.waitForSelector('#node-input-channel', { state: 'detached' });
+  });
+
+  it('shows the help of a node', async () => {
+    await page.evaluate(() => RED.sidebar.help.show('events-subscribe'));
+    await page.waitForSelector('.red-ui-help h3');
+    const text = await page.locator('.red-ui-help').filter({ has: page.locator('h3') }).first().innerText();
+    assert.match(text, /Subscribes to an AWS AppSync Events channel/);
+    assert.match(text, /Outputs/);
+    assert.match(text, /getSubscriptions/);
+    await shoot('editor-help.png');
+  });
+
+  it('deploys the flow, and events appear in the Debug sidebar', async () => {
+    await page.click('#red-ui-header-button-deploy');
+    await page.evaluate(() => RED.sidebar.show('debug'));
+    await page.waitForSelector('.red-ui-debug-msg', { timeout: 20_000 });
+    await page.waitForFunction(() => [...document.querySelectorAll('.red-ui-flow-node-status-label')].some((e) => e.textContent === 'subscribed'));
+    const message = page.locator('.red-ui-debug-msg').first();
+    assert.match(await message.innerText(), /\/default\/sensors\/\*/);
+    assert.match(await message.innerText(), /temperature: 21\.5/);
+    await shoot('editor-demo-flow.png');
+  });
+});
