@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '..', '..');
+
+function freePort(): Promise<number> {
+  return new Promise((ok) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => ok(port));
+    });
+  });
+}
+
+describe('the npm package', function () {
+  this.timeout(300_000);
+  let tarball: string;
+  let userDir: string;
+
+  before(() => {
+    const out = mkdtempSync(join(tmpdir(), 'appsync-pack-'));
+    execFileSync('npm', ['pack', '--pack-destination', out, '--loglevel=error'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+    tarball = join(out, readdirSync(out).find((f) => f.endsWith('.tgz'))!);
+  });
+
+  it('holds the built nodes, editor, locales, icons and examples, and no tests or sources', () => {
+    const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').map((f) => f.replace(/^package\//, ''));
+    for (const f of ['package.json', 'README.md', 'LICENSE', 'nodes/appsync-events.js', 'nodes/appsync-events.html', 'nodes/icons/appsync-events.svg', 'nodes/locales/en-US/appsync-events.html', 'nodes/locales/en-US/appsync-events.json', 'examples/Dynamic subscriptions.json', 'dist/emulator-cli.js', 'dist/client.js']) {
+      assert.ok(files.includes(f), `${f} is in the package`);
+    }
+    for (const f of files) assert.doesNotMatch(f, /^(src|test|bench|demo|docs)\/|\.ts$|tsconfig|build\.mjs|\.ci/, `${f} should not be shipped`);
+  });
+
+  /** Starts Node-RED on `dir`, runs `check` while it is up, and returns its warning and error lines. */
+  async function withNodeRed(dir: string, check: (port: number) => Promise<void>): Promise<string[]> {
+    const port = await freePort();
+    writeFileSync(join(dir, 'settings.js'), `module.exports = { uiHost: '127.0.0.1', uiPort: ${port}, flowFile: 'flows.json', telemetry: { enabled: false, updateNotification: false }, editorTheme: { tours: false } };\n`);
+    const nodeRed = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', dir, '--settings', join(dir, 'settings.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    nodeRed.stdout.on('data', (d: Buffer) => (log += d.toString()));
+    nodeRed.stderr.on('data', (d: Buffer) => (log += d.toString()));
+    try {
+      const start = Date.now();
+      while (!/Started flows/.test(log)) {
+        if (Date.now() - start > 60_000 || nodeRed.exitCode !== null) throw new Error(`Node-RED did not start:\n${log}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await check(port);
+    } finally {
+      nodeRed.kill('SIGINT');
+      await once(nodeRed, 'exit');
+    }
+    return log
+      .split('\n')
+      .filter((l) => /\[(warn|error)\]/.test(l))
+      .map((l) => l.replace(/^.*?\[(warn|error)\]/, '[$1]').replace(/\/tmp\/\S+/g, '<dir>'));
+  }
+
+  function userDirectory(prefix: string): string {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true, dependencies: {} }));
+    return dir;
+  }
+
+  it('installs into a plain Node-RED user directory, registers its four types, and adds no warning to the log', async () => {
+    // A fresh user directory makes Node-RED warn about its own first run; the pack must add nothing to that.
+    const baseline = await withNodeRed(userDirectory('appsync-baseline-'), async () => {});
+    userDir = userDirectory('appsync-userdir-');
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', tarball], { cwd: userDir, stdio: ['ignore', 'ignore', 'inherit'] });
+    const warnings = await withNodeRed(userDir, async (port) => {
+      const nodes = (await (await fetch(`http://127.0.0.1:${port}/nodes`, { headers: { accept: 'application/json' } })).json()) as Array<{ module: string; types: string[]; enabled: boolean; err?: string }>;
+      const ours = nodes.find((n) => n.module === 'node-red-contrib-appsync-events');
+      assert.ok(ours, 'the module is registered');
+      assert.deepEqual([...ours.types].sort(), ['events-authorizer', 'events-endpoint', 'events-publish', 'events-subscribe']);
+      assert.equal(ours.err, undefined);
+      assert.equal(ours.enabled, true);
+      const example = await fetch(`http://127.0.0.1:${port}/library/examples/flows/node-red-contrib-appsync-events/Dynamic%20subscriptions`);
+      assert.equal(example.status, 200, 'the examples are served under Import > Examples');
+      const icon = await fetch(`http://127.0.0.1:${port}/icons/node-red-contrib-appsync-events/appsync-events.svg`);
+      assert.equal(icon.status, 200, 'the icon is served');
+    });
+    assert.deepEqual(warnings, baseline);
+  });
+
+  it('installs the emulator command', () => {
+    const help = execFileSync(join(userDir, 'node_modules', '.bin', 'appsync-events-local'), ['--help'], { encoding: 'utf8' });
+    assert.match(help, /Usage: appsync-events-local/);
+  });
+});
