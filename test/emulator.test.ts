@@ -176,6 +176,28 @@ describe('emulator: the wire protocol, frame by frame', () => {
     s.ws.close();
   });
 
+  it('publishes from the server side, as a backend would', async () => {
+    const s = await RawSession.open(emulator, auth);
+    s.send({ type: 'subscribe', id: 'w', channel: 'default/*', authorization: auth });
+    await s.next('subscribe_success');
+    emulator.publish('default/from/backend', ['{"b":1}', '2']);
+    assert.deepEqual(await s.next('data'), { type: 'data', id: 'w', event: '{"b":1}' });
+    assert.deepEqual(await s.next('data'), { type: 'data', id: 'w', event: '2' });
+    assert.throws(() => emulator.publish('default/*', ['1']), /InvalidChannel/);
+    s.ws.close();
+  });
+
+  it('can limit WebSocket publish requests per connection and second', async () => {
+    await emulator.stop();
+    emulator = await createEmulator({ apiKeys: [API_KEY], publishRequestsPerSecond: 3 });
+    const s = await RawSession.open(emulator, auth);
+    for (let i = 0; i < 5; i++) s.send({ type: 'publish', id: `p${i}`, channel: 'default/a', events: ['1'], authorization: auth });
+    for (let i = 0; i < 3; i++) await s.next('publish_success');
+    assert.deepEqual((await s.next('publish_error')).errors, [{ errorType: 'LimitExceededError', message: 'Rate exceeded' }]);
+    await s.next('publish_error');
+    s.ws.close();
+  });
+
   it('serves HTTP publish with the documented status codes and shapes', async () => {
     const key = { 'x-api-key': API_KEY };
     const ok = await post(emulator, '{"channel":"default/a","events":["1"]}', key);

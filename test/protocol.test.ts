@@ -150,14 +150,14 @@ describe('protocol: events and encoding', () => {
 
 describe('protocol: server messages and errors', () => {
   it('parses each message type and reports malformed frames', () => {
-    assert.deepEqual(parseServerMessage('{"type":"connection_ack","connectionTimeoutMs":300000}'), { ok: true, message: { type: 'connection_ack', connectionTimeoutMs: 300000 } });
-    assert.deepEqual(parseServerMessage('{"type":"data","id":"s1","event":"{\\"a\\":1}"}'), { ok: true, message: { type: 'data', id: 's1', event: '{"a":1}' } });
+    assert.deepEqual(parseServerMessage('{"type":"connection_ack","connectionTimeoutMs":300000}'), { type: 'connection_ack', connectionTimeoutMs: 300000 });
+    assert.deepEqual(parseServerMessage('{"type":"data","id":"s1","event":"{\\"a\\":1}"}'), { type: 'data', id: 's1', event: '{"a":1}' });
     const failed = parseServerMessage('{"id":"p","type":"publish_success","successful":[],"failed":[{"identifier":"i","index":0,"code":"EventTooLargeException","message":"m"}]}');
-    assert.ok(failed.ok && failed.message.type === 'publish_success' && failed.message.failed[0]?.code === 'EventTooLargeException');
-    assert.equal(parseServerMessage('nope').ok, false);
-    assert.equal(parseServerMessage('{"type":"data","id":"s1"}').ok, false);
-    assert.equal(parseServerMessage('{"type":"subscribe_success"}').ok, false);
-    assert.equal(parseServerMessage('{"type":"mystery","id":"x"}').ok, false);
+    assert.ok(failed.type === 'publish_success' && failed.failed[0]?.code === 'EventTooLargeException');
+    assert.deepEqual(parseServerMessage('{"type":"subscribe_error","id":"s","errors":[{"errorType":"UnauthorizedException"}]}'), { type: 'subscribe_error', id: 's', errors: [{ errorType: 'UnauthorizedException' }] });
+    for (const bad of ['nope', '[]', '{"type":"data","id":"s1"}', '{"type":"data","event":"1"}', '{"type":"subscribe_success"}', '{"type":"mystery","id":"x"}']) {
+      assert.equal(parseServerMessage(bad).type, 'invalid', bad);
+    }
   });
 
   it('keeps the service errorType, code and message, and says whether a retry helps', () => {

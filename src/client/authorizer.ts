@@ -9,7 +9,7 @@ export interface AuthRequest {
   httpUrl: string;
   /** Host of the HTTP endpoint, the `host` of every authorization object. */
   httpHost: string;
-  body: string;
+  readonly body: string;
   channel?: string;
 }
 

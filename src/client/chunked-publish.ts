@@ -1,5 +1,6 @@
 import { EventsError } from '../protocol/errors';
 import { chunkEvents } from '../protocol/encoding';
+import { MAX_EVENTS_PER_REQUEST } from '../protocol/limits';
 import { mergeChunkResults, type PublishResult } from '../protocol/publish-result';
 
 /**
@@ -11,6 +12,8 @@ export async function publishInChunks(
   events: readonly string[],
   sendChunk: (chunk: string[], offset: number) => Promise<PublishResult>,
 ): Promise<PublishResult> {
+  // One request: its indices are already the caller's, and its error is the whole answer.
+  if (events.length <= MAX_EVENTS_PER_REQUEST) return sendChunk([...events], 0);
   const chunks = chunkEvents(events);
   let offset = 0;
   const started = chunks.map((chunk) => {

@@ -27,9 +27,9 @@ function lowerCase(headers: Readonly<Record<string, string | undefined>>): Recor
  * Checks one authorization header object (connect subprotocol, subscribe/publish `authorization`, or
  * real HTTP headers) against the configured credentials. Header names are case-insensitive (protocol.md §4).
  * IAM requests are verified as `POST /event` over `body` (connect `{}`, the rebuilt subscribe/publish body,
- * or the literal HTTP body).
+ * or the literal HTTP body); a function body is built only for IAM.
  */
-export function checkAuthorization(headers: Readonly<Record<string, string | undefined>>, body: string | Buffer, config: AuthConfig): AuthOutcome {
+export function checkAuthorization(headers: Readonly<Record<string, string | undefined>>, body: string | Buffer | (() => string), config: AuthConfig): AuthOutcome {
   const h = lowerCase(headers);
   const apiKey = h['x-api-key'];
   if (apiKey !== undefined) return config.apiKeys.has(apiKey) ? { ok: true, mode: 'API_KEY' } : { ok: false, error: UNAUTHORIZED, status: 401 };
@@ -37,7 +37,7 @@ export function checkAuthorization(headers: Readonly<Record<string, string | und
   if (authorization === undefined) return { ok: false, error: UNAUTHORIZED, status: 401 };
   if (authorization.startsWith('AWS4-HMAC-SHA256')) {
     const result = verifySigV4(
-      { method: 'POST', path: SIGNING_PATH, query: '', headers: h, body },
+      { method: 'POST', path: SIGNING_PATH, query: '', headers: h, body: typeof body === 'function' ? body() : body },
       { region: config.region, service: 'appsync', lookup: (id) => config.iam.get(id), now: config.now() },
     );
     if (result.ok) return { ok: true, mode: 'AWS_IAM' };

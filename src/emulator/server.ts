@@ -38,6 +38,11 @@ export interface EmulatorOptions {
    * them first (aws/aws-appsync-community#400, protocol.md §4.1, UNCERTAIN). On by default.
    */
   htmlSafeSigningBody?: boolean;
+  /**
+   * WebSocket publish requests allowed per second on each connection; more are refused with
+   * LimitExceededError. AppSync's quota is quoted as 25 (protocol.md §6, UNCERTAIN); unlimited by default.
+   */
+  publishRequestsPerSecond?: number;
   now?: () => Date;
 }
 
@@ -76,6 +81,8 @@ export interface Emulator {
   region: string;
   apiKeys: string[];
   faults: EmulatorFaults;
+  /** Publishes from the server side, as a backend would: fans `events` (JSON texts) out to subscribers. */
+  publish(channel: string, events: readonly string[]): void;
   stats(): EmulatorStats;
   events: EventEmitter<EmulatorEvents>;
   stop(): Promise<void>;
@@ -85,6 +92,11 @@ interface Connection {
   id: string;
   ws: WebSocket;
   subscriptions: Map<string, ServerSubscription>;
+  /** Start of the current one-second publish window, and requests in it. */
+  windowStart: number;
+  windowCount: number;
+  /** Corked until the next tick, so that a burst of frames leaves in one socket write. */
+  corked: boolean;
   kaTimer?: NodeJS.Timeout;
   lifetimeTimer?: NodeJS.Timeout;
 }
@@ -165,9 +177,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     if (targets.length === 0) return;
     for (const event of delivered) {
       const tail = `","event":${JSON.stringify(event)}}`;
-      for (const sub of targets) {
-        if (sub.connection.ws.readyState === WebSocket.OPEN) sub.connection.ws.send(`{"type":"data","id":"${sub.id}${tail}`);
-      }
+      for (const sub of targets) sendText(sub.connection, `{"type":"data","id":"${sub.id}${tail}`);
     }
   }
 
@@ -300,8 +310,26 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, checkAuthorization(authHeaders, CONNECT_SIGNING_BODY, auth)));
   }
 
+  /** Sends one text frame; frames sent in the same tick share a socket write, as a real server's would. */
+  function sendText(conn: Connection, text: string): void {
+    if (conn.ws.readyState !== WebSocket.OPEN) return;
+    if (!conn.corked) {
+      // `ws` writes every frame separately; its socket is private, but corking nests, so this batches them.
+      const socket = (conn.ws as unknown as { _socket?: Socket })._socket;
+      if (socket) {
+        socket.cork();
+        conn.corked = true;
+        process.nextTick(() => {
+          conn.corked = false;
+          socket.uncork();
+        });
+      }
+    }
+    conn.ws.send(text);
+  }
+
   function send(conn: Connection, message: object): void {
-    if (conn.ws.readyState === WebSocket.OPEN) conn.ws.send(JSON.stringify(message));
+    sendText(conn, JSON.stringify(message));
   }
 
   function onConnection(ws: WebSocket, outcome: ReturnType<typeof checkAuthorization>): void {
@@ -311,7 +339,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       ws.close(1000);
       return;
     }
-    const conn: Connection = { id: randomUUID(), ws, subscriptions: new Map() };
+    const conn: Connection = { id: randomUUID(), ws, subscriptions: new Map(), windowStart: 0, windowCount: 0, corked: false };
     connections.add(conn);
     totalConnections++;
     events.emit('connection', conn.id);
@@ -364,7 +392,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     if (!OPERATION_ID_PATTERN.test(message.id)) return refuse({ errorType: 'BadRequestException', message: 'Invalid operation id' });
     // GraphQL's wording for a reused id; the Events service's is not documented (protocol.md §3.2, UNCERTAIN).
     if (conn.subscriptions.has(message.id)) return refuse({ errorType: 'DuplicatedOperationError', message: `Subscription id ${message.id} is already in use` });
-    const outcome = checkAuthorization(message.authorization, subscribeSigningBody(message.channel), auth);
+    const outcome = checkAuthorization(message.authorization, () => subscribeSigningBody(message.channel), auth);
     if (!outcome.ok) return refuse(outcome.error);
     let channel: ParsedChannel;
     try {
@@ -381,10 +409,20 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   function onPublish(conn: Connection, message: Extract<ClientMessage, { type: 'publish' }>): void {
     const refuse = (error: ServiceErrorEntry) => send(conn, { type: 'publish_error', id: message.id, errors: [error] });
     if (!OPERATION_ID_PATTERN.test(message.id)) return refuse({ errorType: 'BadRequestException', message: 'Invalid operation id' });
-    let body = publishSigningBody(message.channel, message.events);
-    if (htmlSafe) body = body.replace(HTML_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    const body = () => {
+      const text = publishSigningBody(message.channel, message.events);
+      return htmlSafe ? text.replace(HTML_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : text;
+    };
     const outcome = checkAuthorization(message.authorization, body, auth);
     if (!outcome.ok) return refuse(outcome.error);
+    if (options.publishRequestsPerSecond !== undefined) {
+      const now = Date.now();
+      if (now - conn.windowStart >= 1000) {
+        conn.windowStart = now;
+        conn.windowCount = 0;
+      }
+      if (++conn.windowCount > options.publishRequestsPerSecond) return refuse({ errorType: 'LimitExceededError', message: 'Rate exceeded' });
+    }
     const check = checkPublish(message.channel, message.events, { errorType: 'InvalidInputError', message: 'input exceeded 5 event limit' });
     if (!check.ok) return refuse(check.error);
     send(conn, { id: message.id, type: 'publish_success', successful: check.successful, failed: check.failed });
@@ -421,6 +459,9 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     region,
     apiKeys,
     events,
+    publish(channel, published) {
+      fanOut(parseChannel(channel, 'publish'), published);
+    },
     faults: {
       dropConnections() {
         for (const conn of connections) conn.ws.terminate();

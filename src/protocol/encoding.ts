@@ -41,7 +41,8 @@ export function encodeEvent(value: unknown, options: EncodeOptions = {}, index?:
     });
   }
   if (options.asciiSafe) text = text.replace(UNSAFE, escapeChar);
-  const bytes = Buffer.byteLength(text, 'utf8');
+  // A UTF-16 code unit takes at most 3 UTF-8 bytes: short texts need no byte count.
+  const bytes = text.length * 3 <= MAX_EVENT_BYTES ? 0 : Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_EVENT_BYTES) {
     throw new EventsError({
       errorType: 'EventTooLarge',

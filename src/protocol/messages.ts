@@ -58,59 +58,59 @@ function str(o: Json, key: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/** Parses one text frame from the service. Unknown or malformed frames are reported, never thrown. */
-export function parseServerMessage(text: string): Parsed<ServerMessage> {
+/** A frame the client cannot use; reported, never thrown. */
+export interface InvalidFrame {
+  type: 'invalid';
+  reason: string;
+}
+
+/**
+ * Parses one text frame from the service. Returns the message itself (no wrapper): `data` frames arrive
+ * by the hundred thousand per second, and this runs for each of them.
+ */
+export function parseServerMessage(text: string): ServerMessage | InvalidFrame {
   let o: unknown;
   try {
     o = JSON.parse(text);
   } catch {
-    return { ok: false, reason: 'frame is not JSON' };
+    return { type: 'invalid', reason: 'frame is not JSON' };
   }
-  if (!isObject(o) || typeof o.type !== 'string') return { ok: false, reason: 'frame has no type' };
+  if (!isObject(o) || typeof o.type !== 'string') return { type: 'invalid', reason: 'frame has no type' };
+  if (o.type === 'data') {
+    if (typeof o.id !== 'string') return { type: 'invalid', reason: 'data frame has no id' };
+    if (typeof o.event !== 'string') return { type: 'invalid', reason: 'data frame has no event string' };
+    return o as unknown as ServerMessage;
+  }
   const id = str(o, 'id');
   switch (o.type) {
     case 'connection_ack':
-      return {
-        ok: true,
-        message: {
-          type: 'connection_ack',
-          connectionTimeoutMs: typeof o.connectionTimeoutMs === 'number' ? o.connectionTimeoutMs : undefined,
-        },
-      };
+      return { type: 'connection_ack', connectionTimeoutMs: typeof o.connectionTimeoutMs === 'number' ? o.connectionTimeoutMs : undefined };
     case 'connection_error':
-      return { ok: true, message: { type: 'connection_error', errors: errorsOf(o) } };
+      return { type: 'connection_error', errors: errorsOf(o) };
     case 'ka':
-      return { ok: true, message: { type: 'ka' } };
+      return { type: 'ka' };
     case 'error':
-      return { ok: true, message: { type: 'error', id, errors: errorsOf(o) } };
+      return { type: 'error', id, errors: errorsOf(o) };
   }
-  if (id === undefined) return { ok: false, reason: `${o.type} frame has no id` };
+  if (id === undefined) return { type: 'invalid', reason: `${o.type} frame has no id` };
   switch (o.type) {
     case 'subscribe_success':
     case 'unsubscribe_success':
-      return { ok: true, message: { type: o.type, id } };
+      return { type: o.type, id };
     case 'subscribe_error':
     case 'unsubscribe_error':
     case 'broadcast_error':
     case 'publish_error':
-      return { ok: true, message: { type: o.type, id, errors: errorsOf(o) } };
-    case 'data': {
-      const event = str(o, 'event');
-      if (event === undefined) return { ok: false, reason: 'data frame has no event string' };
-      return { ok: true, message: { type: 'data', id, event } };
-    }
+      return { type: o.type, id, errors: errorsOf(o) };
     case 'publish_success':
       return {
-        ok: true,
-        message: {
-          type: 'publish_success',
-          id,
-          successful: Array.isArray(o.successful) ? (o.successful.filter(isObject) as unknown as SuccessfulEvent[]) : [],
-          failed: Array.isArray(o.failed) ? (o.failed.filter(isObject) as unknown as FailedEvent[]) : [],
-        },
+        type: 'publish_success',
+        id,
+        successful: Array.isArray(o.successful) ? (o.successful.filter(isObject) as unknown as SuccessfulEvent[]) : [],
+        failed: Array.isArray(o.failed) ? (o.failed.filter(isObject) as unknown as FailedEvent[]) : [],
       };
     default:
-      return { ok: false, reason: `unknown frame type ${o.type}` };
+      return { type: 'invalid', reason: `unknown frame type ${o.type}` };
   }
 }
 

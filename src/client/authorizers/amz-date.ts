@@ -1,4 +1,12 @@
-/** `YYYYMMDD'T'HHMMSS'Z'`, no milliseconds (D-WS). */
+let cachedSecond = -1;
+let cachedText = '';
+
+/** `YYYYMMDD'T'HHMMSS'Z'`, no milliseconds (D-WS); formatted once per second, since every operation asks. */
 export function amzDate(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const second = Math.floor(date.getTime() / 1000);
+  if (second !== cachedSecond) {
+    cachedSecond = second;
+    cachedText = date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  }
+  return cachedText;
 }

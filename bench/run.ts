@@ -1,0 +1,231 @@
+// npm run bench [-- --quick]: every figure measured on this machine, in this run, against the local emulator.
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { DriverMessage, EmulatorInfo, WorkerMessage } from './protocol';
+import { median } from './stats';
+
+const QUICK = process.argv.includes('--quick');
+const RUNS = QUICK ? 1 : 5;
+const TMP = join(__dirname, '.tmp');
+const TSX = ['--require', 'tsx/cjs'];
+
+type Values = Record<string, number>;
+
+interface EmulatorProcess {
+  info: EmulatorInfo;
+  child: ChildProcess;
+  call(command: unknown): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+function certificate(): { cert: string; key: string } {
+  mkdirSync(TMP, { recursive: true });
+  const cert = join(TMP, 'cert.pem');
+  const key = join(TMP, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+  return { cert, key };
+}
+
+async function startEmulator(tls: { cert: string; key: string }, publishLimit?: number): Promise<EmulatorProcess> {
+  const child = fork(join(__dirname, 'emulator-process.ts'), [tls.cert, tls.key, ...(publishLimit ? [String(publishLimit)] : [])], { execArgv: TSX });
+  const waiting = new Map<number, (reply: unknown) => void>();
+  let next = 0;
+  const info = await new Promise<EmulatorInfo>((resolve) => {
+    child.on('message', (m: { ready?: boolean; httpUrl: string; apiKey: string; id?: number; reply?: unknown }) => {
+      if (m.ready) resolve({ httpUrl: m.httpUrl, apiKey: m.apiKey });
+      else if (m.id !== undefined) {
+        waiting.get(m.id)?.(m.reply);
+        waiting.delete(m.id);
+      }
+    });
+  });
+  return {
+    info,
+    child,
+    call: (command) =>
+      new Promise((resolve) => {
+        const id = ++next;
+        waiting.set(id, resolve);
+        child.send({ id, command });
+      }),
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill();
+      }),
+  };
+}
+
+/** One run of a scenario in a fresh process; emulator commands from the worker are relayed. */
+function runOnce(emulator: EmulatorProcess, scenario: string, params: Values | Record<string, number | boolean>, certPath: string): Promise<Values> {
+  return new Promise((resolve, reject) => {
+    const worker = fork(join(__dirname, 'worker.ts'), [], { execArgv: [...TSX, '--expose-gc'], env: { ...process.env, NODE_EXTRA_CA_CERTS: certPath } });
+    const timer = setTimeout(() => {
+      worker.kill('SIGKILL');
+      reject(new Error(`${scenario} timed out`));
+    }, 180_000);
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.type === 'emulator') {
+        void emulator.call(m.command).then((reply) => worker.send({ type: 'emulator-reply', id: m.id, reply } satisfies DriverMessage));
+      } else if (m.type === 'result') {
+        clearTimeout(timer);
+        resolve(m.values);
+      } else {
+        clearTimeout(timer);
+        reject(new Error(`${scenario}: ${m.message}`));
+      }
+    });
+    worker.on('exit', (code) => {
+      if (code) {
+        clearTimeout(timer);
+        reject(new Error(`${scenario} exited with ${code}`));
+      }
+    });
+    worker.send({ type: 'job', job: { scenario, params, emulator: emulator.info } } satisfies DriverMessage);
+  });
+}
+
+/** The median of each value over RUNS runs, each against a fresh emulator. */
+async function measure(tls: { cert: string; key: string }, scenario: string, params: Record<string, number | boolean>, publishLimit?: number): Promise<Values> {
+  const runs: Values[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const emulator = await startEmulator(tls, publishLimit);
+    try {
+      runs.push(await runOnce(emulator, scenario, params, tls.cert));
+    } finally {
+      await emulator.stop();
+    }
+  }
+  const keys = Object.keys(runs[0]!);
+  const result = Object.fromEntries(keys.map((k) => [k, median(runs.map((r) => r[k]!))]));
+  process.stderr.write(`  ${scenario} ${JSON.stringify(params)} → ${JSON.stringify(Object.fromEntries(Object.entries(result).map(([k, v]) => [k, Math.round(v * 10) / 10])))}\n`);
+  return result;
+}
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const ratio = (a: number, b: number) => `${fmt(a / b, 2)}×`;
+
+interface Row {
+  section: string;
+  what: string;
+  value: string;
+  versus?: string;
+  ratio?: string;
+  target?: string;
+  met?: boolean;
+}
+
+async function main(): Promise<void> {
+  const tls = certificate();
+  const size = (full: number, quick: number) => (QUICK ? quick : full);
+  const started = Date.now();
+  process.stderr.write(`bench: ${QUICK ? 'quick' : 'full'} mode, ${RUNS} run(s) per figure\n`);
+
+  const subEvents = size(100_000, 10_000);
+  const subBare = await measure(tls, 'sub-bare', { events: subEvents });
+  const subLib = await measure(tls, 'sub-lib', { events: subEvents });
+  const subNode = await measure(tls, 'sub-node', { events: subEvents });
+  const subAmplify = await measure(tls, 'sub-amplify', { events: subEvents });
+
+  const pubEvents = size(20_000, 2_000);
+  const pubBare = await measure(tls, 'pub-bare', { events: pubEvents, lanes: 100 });
+  const pubLib1 = await measure(tls, 'pub-lib', { events: pubEvents, batch: 1, lanes: 100 });
+  const pubLib5 = await measure(tls, 'pub-lib', { events: pubEvents, batch: 5, lanes: 100 });
+  const pubAmplify = await measure(tls, 'pub-amplify', { events: pubEvents, lanes: 100 });
+  const seqEvents = size(2_000, 300);
+  const pubLibSeq = await measure(tls, 'pub-lib', { events: seqEvents, batch: 1, lanes: 1 });
+  const pubAmplifySeq = await measure(tls, 'pub-amplify', { events: seqEvents, lanes: 1 });
+
+  const httpEvents = size(2_000, 300);
+  const httpLib = await measure(tls, 'http-lib', { events: httpEvents, lanes: 8 });
+  const httpAmplify = await measure(tls, 'http-amplify', { events: httpEvents, lanes: 8 });
+
+  const latencyParams = { rate: 500, seconds: size(5, 1) };
+  const latLib = await measure(tls, 'latency-lib', latencyParams);
+  const latNode = await measure(tls, 'latency-node', latencyParams);
+
+  const idleSeconds = size(3, 1);
+  const scaleLib: Array<[number, Values]> = [];
+  for (const k of [1, 100, 1000]) scaleLib.push([k, await measure(tls, 'scale-lib', { subscriptions: k, idleSeconds, resubscribe: k === 1000 })]);
+  const scaleNode: Array<[number, Values]> = [];
+  for (const k of [1, 10, 50]) scaleNode.push([k, await measure(tls, 'scale-node', { nodes: k, idleSeconds })]);
+
+  const fanout: Array<[number, Values]> = [];
+  for (const k of [1, 10, 100]) fanout.push([k, await measure(tls, 'emu-fanout', { subscribers: k, events: Math.round(size(100_000, 10_000) / k) })]);
+
+  const limited = { messages: size(300, 100), rate: 100, lingerMs: 50 };
+  const coalesceOff = await measure(tls, 'coalesce', { ...limited, coalesce: false }, 25);
+  const coalesceOn = await measure(tls, 'coalesce', { ...limited, coalesce: true }, 25);
+  const burst = { messages: size(5_000, 1_000), rate: 0, lingerMs: 10 };
+  const burstOff = await measure(tls, 'coalesce', { ...burst, coalesce: false });
+  const burstOn = await measure(tls, 'coalesce', { ...burst, coalesce: true });
+
+  const rows: Row[] = [
+    { section: '1. Subscribe delivery (events/s to user code)', what: 'bare `ws` client, parsing each frame and event (the limit)', value: fmt(subBare.rate!) },
+    { section: '', what: 'this library, `subscribe()`', value: fmt(subLib.rate!), versus: 'bare ws', ratio: ratio(subLib.rate!, subBare.rate!), target: '≥ 0.80× bare', met: subLib.rate! >= 0.8 * subBare.rate! },
+    { section: '', what: '`events-subscribe` node in Node-RED', value: fmt(subNode.rate!), versus: 'bare ws', ratio: ratio(subNode.rate!, subBare.rate!), target: '≥ 0.60× bare', met: subNode.rate! >= 0.6 * subBare.rate! },
+    { section: '', what: 'Amplify JS `channel.subscribe`', value: fmt(subAmplify.rate!), versus: 'this library', ratio: ratio(subLib.rate!, subAmplify.rate!) },
+    { section: '2. WebSocket publish (events/s acknowledged, 100 in flight)', what: 'bare `ws` loop of pre-built frames (the limit)', value: fmt(pubBare.rate!) },
+    { section: '', what: 'this library, single events', value: fmt(pubLib1.rate!), versus: 'bare ws', ratio: ratio(pubLib1.rate!, pubBare.rate!) },
+    { section: '', what: 'this library, batches of 5', value: fmt(pubLib5.rate!), versus: 'bare ws (single)', ratio: ratio(pubLib5.rate!, pubBare.rate!) },
+    { section: '', what: 'Amplify JS `channel.publish`, single events', value: fmt(pubAmplify.rate!), versus: 'this library, single', ratio: ratio(pubLib1.rate!, pubAmplify.rate!), target: 'library ≥ 3× Amplify', met: pubLib1.rate! >= 3 * pubAmplify.rate! },
+    { section: '', what: 'one at a time: this library / Amplify JS', value: `${fmt(pubLibSeq.rate!)} / ${fmt(pubAmplifySeq.rate!)}`, ratio: ratio(pubLibSeq.rate!, pubAmplifySeq.rate!) },
+    { section: '3. HTTP publish (events/s, 8 requests in flight)', what: 'this library, REST client', value: fmt(httpLib.rate!) },
+    { section: '', what: 'Amplify JS `events.post`', value: fmt(httpAmplify.rate!), versus: 'this library', ratio: ratio(httpLib.rate!, httpAmplify.rate!) },
+    { section: '4. Latency, publish to delivery at 500 events/s (ms)', what: 'this library: p50 / p99', value: `${fmt(latLib.p50!, 2)} / ${fmt(latLib.p99!, 2)}` },
+    { section: '', what: '`events-subscribe` node: p50 / p99', value: `${fmt(latNode.p50!, 2)} / ${fmt(latNode.p99!, 2)}` },
+    ...scaleLib.map(([k, v], i): Row => ({
+      section: i === 0 ? '5. Scale: subscriptions on one connection (library)' : '',
+      what: `${k} subscription${k > 1 ? 's' : ''}: heap / RSS (MB), idle CPU`,
+      value: `${fmt(v.heapMB!, 1)} / ${fmt(v.rssMB!, 1)}, ${fmt(v.idleCpuPercent!, 2)} %`,
+      ...(k === 1000 ? { versus: 'heap per subscription', ratio: `${fmt(v.heapPerSubscription! / 1024, 2)} KB`, target: '< 2 KB', met: v.heapPerSubscription! < 2048 } : {}),
+    })),
+    { section: '', what: 'time to resubscribe 1,000 subscriptions after a drop', value: `${fmt(scaleLib[2]![1].resubscribeMs!)} ms` },
+    ...scaleNode.map(([k, v], i): Row => ({
+      section: i === 0 ? '5. Scale: `events-subscribe` nodes on one endpoint' : '',
+      what: `${k} node${k > 1 ? 's' : ''}: heap / RSS (MB), idle CPU`,
+      value: `${fmt(v.heapMB!, 1)} / ${fmt(v.rssMB!, 1)}, ${fmt(v.idleCpuPercent!, 2)} %`,
+    })),
+    ...fanout.map(([k, v], i): Row => ({
+      section: i === 0 ? '6. Emulator fan-out (frames/s)' : '',
+      what: `${k} subscriber${k > 1 ? 's' : ''}: received by clients / queued by the emulator`,
+      value: `${fmt(v.received!)} / ${fmt(v.enqueued!)}`,
+    })),
+    { section: '7. Publish batching in the node (`Batching` option)', what: 'under 25 requests/s per connection, 100 msg/s offered: accepted events/s, refused (off)', value: `${fmt(coalesceOff.acceptedPerSecond!, 1)}, ${fmt(coalesceOff.refused!)} refused` },
+    { section: '', what: 'same, batching on (linger 50 ms)', value: `${fmt(coalesceOn.acceptedPerSecond!, 1)}, ${fmt(coalesceOn.refused!)} refused`, versus: 'off', ratio: ratio(coalesceOn.acceptedPerSecond!, coalesceOff.acceptedPerSecond!) },
+    { section: '', what: 'no rate limit, burst of single-event messages: events/s off / on (linger 10 ms)', value: `${fmt(burstOff.acceptedPerSecond!)} / ${fmt(burstOn.acceptedPerSecond!)}`, ratio: ratio(burstOn.acceptedPerSecond!, burstOff.acceptedPerSecond!) },
+  ];
+
+  const emulatorBound = fanout[0]![1].enqueued! < 1.2 * subBare.rate!;
+  const table = [
+    '| measure | | value | compared with | ratio | target | |',
+    '|---|---|---:|---|---:|---|---|',
+    ...rows.map((r) => `| ${r.section} | ${r.what} | ${r.value} | ${r.versus ?? ''} | ${r.ratio ?? ''} | ${r.target ?? ''} | ${r.met === undefined ? '' : r.met ? 'met' : '**missed**'} |`),
+  ].join('\n');
+
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const header = `Machine: ${cpu}, ${cpus().length} cores, ${fmt(totalmem() / 2 ** 30, 0)} GiB; Node.js ${process.version}; ${new Date().toISOString().slice(0, 10)}; ${QUICK ? 'quick mode (1 run, small sizes: a smoke check, not a measurement)' : `median of ${RUNS} runs per figure`}; ${fmt((Date.now() - started) / 1000, 0)} s in all.`;
+  const bottleneck = emulatorBound
+    ? 'The emulator queued frames for one subscriber at less than 1.2× the bare client\'s delivery rate: subscribe figures may be bounded by the emulator, not by the clients.'
+    : `The emulator queued frames for one subscriber at ${ratio(fanout[0]![1].enqueued!, subBare.rate!)} the bare client's delivery rate, so it was not the bottleneck of the subscribe figures.`;
+  process.stdout.write(`\n${header}\n\n${table}\n\n${bottleneck}\n`);
+
+  const missed = rows.filter((r) => r.met === false);
+  const out = join(__dirname, QUICK ? '.tmp/RESULTS-quick.md' : 'RESULTS.md');
+  writeFileSync(
+    out,
+    `# Benchmark results\n\nWritten by \`npm run bench${QUICK ? ' -- --quick' : ''}\`. ${header}\n\n` +
+      'Everything runs on 127.0.0.1 over TLS (`wss`/`https`, a self-signed certificate), because Amplify JS always uses `wss`. ' +
+      'The emulator runs in its own process; each figure comes from fresh client processes. See `bench/README.md` for what each scenario does.\n\n' +
+      `${table}\n\n${bottleneck}\n\n` +
+      (missed.length ? `Targets missed in this run: ${missed.map((r) => r.what).join('; ')}. See "Analysis" in \`bench/README.md\`.\n` : 'Every target was met in this run.\n'),
+  );
+  process.stderr.write(`bench: wrote ${out}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,409 @@
+// One measured client per process: the driver forks this file for every run of every scenario.
+import { performance } from 'node:perf_hooks';
+import WebSocket from 'ws';
+import { Events, apiKeyAuthorizer, type EventsWebSocketClient } from '../src/client';
+import { endpointNodes, place, startNodeRed, TAB } from './node-red-runtime';
+import { EVENT, EVENT_TEXT, type DriverMessage, type EmulatorCommand, type WorkerJob } from './protocol';
+import { percentile } from './stats';
+
+type Values = Record<string, number>;
+
+let nextId = 0;
+const pending = new Map<number, (reply: unknown) => void>();
+
+function emulator<T>(command: EmulatorCommand): Promise<T> {
+  const id = ++nextId;
+  return new Promise((resolve) => {
+    pending.set(id, resolve as (reply: unknown) => void);
+    process.send!({ type: 'emulator', id, command });
+  });
+}
+
+function gc(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function until(predicate: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const start = Date.now();
+  while (!predicate()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(2);
+  }
+}
+
+function realtimeUrl(httpUrl: string): string {
+  return `${httpUrl.replace(/^https/, 'wss')}/realtime`;
+}
+
+/** Counts `n` deliveries and returns the rate between the first and the last. */
+function rateCounter(n: number) {
+  let count = 0;
+  let first = 0;
+  let last = 0;
+  return {
+    hit() {
+      if (count === 0) first = performance.now();
+      if (++count === n) last = performance.now();
+    },
+    get done() {
+      return count >= n;
+    },
+    get rate() {
+      return ((n - 1) / (last - first)) * 1000;
+    },
+  };
+}
+
+/** Runs `total` async operations with `lanes` of them in flight at any time; returns operations per second. */
+async function pipelined(total: number, lanes: number, op: (i: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      while (next < total) await op(next++);
+    }),
+  );
+  return (total / (performance.now() - start)) * 1000;
+}
+
+async function amplify(httpUrl: string, apiKey: string) {
+  (globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
+  const { Amplify } = require('aws-amplify') as typeof import('aws-amplify');
+  const { events } = require('aws-amplify/data') as typeof import('aws-amplify/data');
+  Amplify.configure({ API: { Events: { endpoint: httpUrl, region: 'us-east-1', defaultAuthMode: 'apiKey', apiKey } } });
+  return events;
+}
+
+/** A bare `ws` subscriber: the protocol by hand, parsing each frame and its event, nothing else. */
+async function bareSubscriber(httpUrl: string, apiKey: string, channel: string, onEvent: () => void): Promise<WebSocket> {
+  const header = Buffer.from(JSON.stringify({ host: new URL(httpUrl).host, 'x-api-key': apiKey })).toString('base64url');
+  const ws = new WebSocket(realtimeUrl(httpUrl), ['aws-appsync-event-ws', `header-${header}`]);
+  await new Promise<void>((resolve, reject) => {
+    ws.on('error', reject);
+    ws.on('open', () => ws.send('{"type":"connection_init"}'));
+    ws.on('message', (data) => {
+      const m = JSON.parse(data.toString()) as { type: string; event?: string };
+      if (m.type === 'data') {
+        JSON.parse(m.event!);
+        onEvent();
+      } else if (m.type === 'connection_ack') ws.send(JSON.stringify({ type: 'subscribe', id: 'bare', channel, authorization: { 'x-api-key': apiKey } }));
+      else if (m.type === 'subscribe_success') resolve();
+    });
+  });
+  return ws;
+}
+
+function libraryClient(job: WorkerJob): EventsWebSocketClient {
+  return new Events(job.emulator.httpUrl).createWebSocketClient(apiKeyAuthorizer(job.emulator.apiKey), { maxQueuedPublishes: 1_000_000 });
+}
+
+const scenarios: Record<string, (job: WorkerJob) => Promise<Values>> = {
+  async 'sub-bare'(job) {
+    const n = Number(job.params.events);
+    const counter = rateCounter(n);
+    const ws = await bareSubscriber(job.emulator.httpUrl, job.emulator.apiKey, '/default/bench', counter.hit);
+    await emulator({ cmd: 'inject', channel: '/default/bench', count: n, event: EVENT_TEXT });
+    await until(() => counter.done, 'events');
+    ws.terminate();
+    return { rate: counter.rate };
+  },
+
+  async 'sub-lib'(job) {
+    const n = Number(job.params.events);
+    const counter = rateCounter(n);
+    const client = libraryClient(job);
+    await client.subscribe('default/bench', { onEvent: counter.hit }).ready;
+    await emulator({ cmd: 'inject', channel: '/default/bench', count: n, event: EVENT_TEXT });
+    await until(() => counter.done, 'events');
+    await client.disconnect(false);
+    return { rate: counter.rate };
+  },
+
+  async 'sub-node'(job) {
+    const n = Number(job.params.events);
+    const counter = rateCounter(n);
+    process.env.BENCH_API_KEY = job.emulator.apiKey;
+    const rt = await startNodeRed([
+      TAB,
+      ...endpointNodes(job.emulator.httpUrl),
+      place({ id: 'sub', type: 'events-subscribe', endpoint: 'bench-ep', channel: 'default/bench', output: 'json', wires: [['sink']] }),
+      place({ id: 'sink', type: 'bench-sink', name: 'sink', wires: [] }, 1),
+    ]);
+    rt.sink('sink', counter.hit);
+    await waitForServerSubscriptions(1);
+    await emulator({ cmd: 'inject', channel: '/default/bench', count: n, event: EVENT_TEXT });
+    await until(() => counter.done, 'events');
+    await rt.stop();
+    return { rate: counter.rate };
+  },
+
+  async 'sub-amplify'(job) {
+    const n = Number(job.params.events);
+    const counter = rateCounter(n);
+    const events = await amplify(job.emulator.httpUrl, job.emulator.apiKey);
+    const channel = await events.connect('/default/bench');
+    channel.subscribe({ next: counter.hit, error: () => {} });
+    await waitForServerSubscriptions(1);
+    await emulator({ cmd: 'inject', channel: '/default/bench', count: n, event: EVENT_TEXT });
+    await until(() => counter.done, 'events');
+    channel.close();
+    return { rate: counter.rate };
+  },
+
+  async 'pub-bare'(job) {
+    const n = Number(job.params.events);
+    const lanes = Number(job.params.lanes);
+    const header = Buffer.from(JSON.stringify({ host: new URL(job.emulator.httpUrl).host, 'x-api-key': job.emulator.apiKey })).toString('base64url');
+    const frames = Array.from({ length: n }, (_, i) =>
+      JSON.stringify({ type: 'publish', id: `p${i}`, channel: '/default/pub', events: [EVENT_TEXT], authorization: { 'x-api-key': job.emulator.apiKey } }),
+    );
+    const ws = new WebSocket(realtimeUrl(job.emulator.httpUrl), ['aws-appsync-event-ws', `header-${header}`]);
+    let acked = 0;
+    let sent = 0;
+    let start = 0;
+    let end = 0;
+    await new Promise<void>((resolve) => {
+      ws.on('open', () => ws.send('{"type":"connection_init"}'));
+      ws.on('message', (data) => {
+        const m = JSON.parse(data.toString()) as { type: string };
+        if (m.type === 'connection_ack') {
+          start = performance.now();
+          while (sent < Math.min(lanes, n)) ws.send(frames[sent++]!);
+        } else if (m.type === 'publish_success') {
+          acked++;
+          if (sent < n) ws.send(frames[sent++]!);
+          if (acked === n) {
+            end = performance.now();
+            resolve();
+          }
+        }
+      });
+    });
+    ws.terminate();
+    return { rate: (n / (end - start)) * 1000 };
+  },
+
+  async 'pub-lib'(job) {
+    const n = Number(job.params.events);
+    const batch = Number(job.params.batch);
+    const client = libraryClient(job);
+    await client.connect();
+    const events = Array.from({ length: batch }, () => EVENT);
+    const requests = await pipelined(n / batch, Number(job.params.lanes), () => client.publish('default/pub', events));
+    await client.disconnect(false);
+    return { rate: requests * batch };
+  },
+
+  async 'pub-amplify'(job) {
+    const n = Number(job.params.events);
+    const events = await amplify(job.emulator.httpUrl, job.emulator.apiKey);
+    const channel = await events.connect('/default/pub');
+    const rate = await pipelined(n, Number(job.params.lanes), () => channel.publish(EVENT));
+    channel.close();
+    return { rate };
+  },
+
+  async 'http-lib'(job) {
+    const rest = new Events(job.emulator.httpUrl).createRestClient(apiKeyAuthorizer(job.emulator.apiKey));
+    const rate = await pipelined(Number(job.params.events), Number(job.params.lanes), () => rest.publish('default/http', [EVENT]));
+    rest.close();
+    return { rate };
+  },
+
+  async 'http-amplify'(job) {
+    const events = await amplify(job.emulator.httpUrl, job.emulator.apiKey);
+    const rate = await pipelined(Number(job.params.events), Number(job.params.lanes), () => events.post('/default/http', EVENT));
+    return { rate };
+  },
+
+  async 'latency-lib'(job) {
+    const latencies: number[] = [];
+    const subscriber = libraryClient(job);
+    await subscriber.subscribe('default/latency', { onEvent: (e) => latencies.push(performance.now() - (e as { t: number }).t) }).ready;
+    const sent = await publishAtRate(job, Number(job.params.rate), Number(job.params.seconds));
+    await until(() => latencies.length >= sent, 'all events');
+    await subscriber.disconnect(false);
+    return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  },
+
+  async 'latency-node'(job) {
+    const latencies: number[] = [];
+    process.env.BENCH_API_KEY = job.emulator.apiKey;
+    const rt = await startNodeRed([
+      TAB,
+      ...endpointNodes(job.emulator.httpUrl),
+      place({ id: 'sub', type: 'events-subscribe', endpoint: 'bench-ep', channel: 'default/latency', output: 'json', wires: [['sink']] }),
+      place({ id: 'sink', type: 'bench-sink', name: 'sink', wires: [] }, 1),
+    ]);
+    rt.sink('sink', (msg) => latencies.push(performance.now() - (msg.payload as { t: number }).t));
+    await waitForServerSubscriptions(1);
+    const sent = await publishAtRate(job, Number(job.params.rate), Number(job.params.seconds));
+    await until(() => latencies.length >= sent, 'all events');
+    await rt.stop();
+    return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  },
+
+  async 'scale-lib'(job) {
+    const k = Number(job.params.subscriptions);
+    const client = libraryClient(job);
+    await client.connect();
+    gc();
+    const before = process.memoryUsage();
+    const subs = Array.from({ length: k }, (_, i) => client.subscribe(`default/scale/c${i}`));
+    await Promise.all(subs.map((s) => s.ready));
+    gc();
+    const after = process.memoryUsage();
+    const idleCpu = await cpuPercent(Number(job.params.idleSeconds));
+    let resubscribeMs = 0;
+    if (job.params.resubscribe) {
+      let subscribed = 0;
+      const client2 = libraryClient(job);
+      await client2.connect();
+      const subs2 = Array.from({ length: k }, (_, i) =>
+        client2.subscribe(`default/scale/r${i}`, { onStateChange: (s) => s.status === 'subscribed' && subscribed++ }),
+      );
+      await Promise.all(subs2.map((s) => s.ready));
+      subscribed = 0;
+      await client.disconnect(false);
+      const start = performance.now();
+      await emulator({ cmd: 'drop' });
+      await until(() => subscribed >= k, 'resubscription');
+      resubscribeMs = performance.now() - start;
+      await client2.disconnect(false);
+    } else {
+      await client.disconnect(false);
+    }
+    return {
+      heapPerSubscription: (after.heapUsed - before.heapUsed) / k,
+      heapMB: after.heapUsed / 2 ** 20,
+      rssMB: after.rss / 2 ** 20,
+      idleCpuPercent: idleCpu,
+      resubscribeMs,
+    };
+  },
+
+  async 'scale-node'(job) {
+    const k = Number(job.params.nodes);
+    process.env.BENCH_API_KEY = job.emulator.apiKey;
+    const subscribeNodes = Array.from({ length: k }, (_, i) =>
+      place({ id: `sub${i}`, type: 'events-subscribe', endpoint: 'bench-ep', channel: `default/nodes/n${i}`, output: 'json', wires: [[]] }, i),
+    );
+    const rt = await startNodeRed([TAB, ...endpointNodes(job.emulator.httpUrl), ...subscribeNodes]);
+    await waitForServerSubscriptions(k);
+    gc();
+    const mem = process.memoryUsage();
+    const idleCpu = await cpuPercent(Number(job.params.idleSeconds));
+    await rt.stop();
+    return { heapMB: mem.heapUsed / 2 ** 20, rssMB: mem.rss / 2 ** 20, idleCpuPercent: idleCpu };
+  },
+
+  async 'emu-fanout'(job) {
+    const k = Number(job.params.subscribers);
+    const n = Number(job.params.events);
+    const counter = rateCounter(n * k);
+    const sockets = await Promise.all(Array.from({ length: k }, () => bareSubscriber(job.emulator.httpUrl, job.emulator.apiKey, '/default/fanout', counter.hit)));
+    const { elapsedMs } = await emulator<{ elapsedMs: number }>({ cmd: 'inject', channel: '/default/fanout', count: n, event: EVENT_TEXT });
+    await until(() => counter.done, 'frames');
+    sockets.forEach((s) => s.terminate());
+    return { received: counter.rate, enqueued: ((n * k) / elapsedMs) * 1000 };
+  },
+
+  async 'coalesce'(job) {
+    const total = Number(job.params.messages);
+    const rate = Number(job.params.rate);
+    process.env.BENCH_API_KEY = job.emulator.apiKey;
+    const rt = await startNodeRed([
+      TAB,
+      ...endpointNodes(job.emulator.httpUrl),
+      place({ id: 'src', type: 'bench-source', name: 'src', wires: [['pub']] }),
+      place({ id: 'pub', type: 'events-publish', endpoint: 'bench-ep', channel: 'default/coalesce', transport: 'websocket', coalesce: Boolean(job.params.coalesce), coalesceMs: Number(job.params.lingerMs), wires: [['ok']] }, 1),
+      place({ id: 'ok', type: 'bench-sink', name: 'ok', wires: [] }, 2),
+      place({ id: 'catch', type: 'catch', scope: ['pub'], uncaught: false, wires: [['failed']] }, 3),
+      place({ id: 'failed', type: 'bench-sink', name: 'failed', wires: [] }, 4),
+    ]);
+    let ok = 0;
+    let failed = 0;
+    rt.sink('ok', () => ok++);
+    rt.sink('failed', () => failed++);
+    const send = await rt.source('src');
+    send({ payload: EVENT });
+    await until(() => ok + failed === 1, 'the first publish');
+    ok = 0;
+    failed = 0;
+    const start = performance.now();
+    if (rate > 0) {
+      for (let i = 0; i < total; i++) {
+        send({ payload: EVENT });
+        await sleep(1000 / rate);
+      }
+    } else {
+      for (let i = 0; i < total; i++) send({ payload: EVENT });
+    }
+    await until(() => ok + failed >= total, 'every result');
+    const seconds = (performance.now() - start) / 1000;
+    await rt.stop();
+    return { acceptedPerSecond: ok / seconds, refused: failed };
+  },
+};
+
+async function waitForServerSubscriptions(k: number): Promise<void> {
+  const start = Date.now();
+  for (;;) {
+    const stats = await emulator<{ subscriptions: number }>({ cmd: 'stats' });
+    if (stats.subscriptions >= k) return;
+    if (Date.now() - start > 60_000) throw new Error(`only ${stats.subscriptions} of ${k} subscriptions`);
+    await sleep(20);
+  }
+}
+
+async function publishAtRate(job: WorkerJob, rate: number, seconds: number): Promise<number> {
+  const publisher = libraryClient(job);
+  await publisher.connect();
+  const total = Math.round(rate * seconds);
+  const tick = 10;
+  const perTick = rate / (1000 / tick);
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const due = Math.min(total, Math.round(sent + perTick));
+      for (; sent < due; sent++) void publisher.publish('default/latency', [{ ...EVENT, t: performance.now() }]);
+      if (sent >= total) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, tick);
+  });
+  await sleep(500);
+  await publisher.disconnect();
+  return total;
+}
+
+async function cpuPercent(seconds: number): Promise<number> {
+  const start = process.cpuUsage();
+  const t0 = performance.now();
+  await sleep(seconds * 1000);
+  const used = process.cpuUsage(start);
+  return ((used.user + used.system) / 1000 / (performance.now() - t0)) * 100;
+}
+
+process.on('message', (m: DriverMessage) => {
+  if (m.type === 'emulator-reply') {
+    pending.get(m.id)?.(m.reply);
+    pending.delete(m.id);
+    return;
+  }
+  const run = scenarios[m.job.scenario];
+  if (!run) {
+    process.send!({ type: 'error', message: `unknown scenario ${m.job.scenario}` });
+    return;
+  }
+  run(m.job).then(
+    (values) => process.send!({ type: 'result', values }, () => process.exit(0)),
+    (err: unknown) => process.send!({ type: 'error', message: String((err as Error).stack ?? err) }, () => process.exit(1)),
+  );
+});
