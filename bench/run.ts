@@ -7,6 +7,8 @@ import type { DriverMessage, EmulatorInfo, WorkerMessage } from './protocol';
 import { median } from './stats';
 
 const QUICK = process.argv.includes('--quick');
+/** `--only sub`: run just the subscribe-delivery figures and print them (no results file). */
+const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const RUNS = QUICK ? 1 : 5;
 const TMP = join(__dirname, '.tmp');
 const TSX = ['--require', 'tsx/cjs'];
@@ -87,21 +89,39 @@ function runOnce(emulator: EmulatorProcess, scenario: string, params: Values | R
   });
 }
 
-/** The median of each value over RUNS runs, each against a fresh emulator. */
-async function measure(tls: { cert: string; key: string }, scenario: string, params: Record<string, number | boolean>, publishLimit?: number): Promise<Values> {
-  const runs: Values[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const emulator = await startEmulator(tls, publishLimit);
-    try {
-      runs.push(await runOnce(emulator, scenario, params, tls.cert));
-    } finally {
-      await emulator.stop();
+interface Job {
+  scenario: string;
+  params: Record<string, number | boolean>;
+  publishLimit?: number;
+}
+
+/**
+ * The median of each value over RUNS rounds. The jobs of a group run in turn within each round, each against a
+ * fresh emulator, so that drift in the machine's speed (seen here at about 15 % over minutes) touches every
+ * figure of a comparison alike.
+ */
+async function measureTogether(tls: { cert: string; key: string }, jobs: readonly Job[]): Promise<Values[]> {
+  const runs: Values[][] = jobs.map(() => []);
+  for (let round = 0; round < RUNS; round++) {
+    for (const [i, job] of jobs.entries()) {
+      const emulator = await startEmulator(tls, job.publishLimit);
+      try {
+        runs[i]!.push(await runOnce(emulator, job.scenario, job.params, tls.cert));
+      } finally {
+        await emulator.stop();
+      }
     }
   }
-  const keys = Object.keys(runs[0]!);
-  const result = Object.fromEntries(keys.map((k) => [k, median(runs.map((r) => r[k]!))]));
-  process.stderr.write(`  ${scenario} ${JSON.stringify(params)} → ${JSON.stringify(Object.fromEntries(Object.entries(result).map(([k, v]) => [k, Math.round(v * 10) / 10])))}\n`);
-  return result;
+  return jobs.map((job, i) => {
+    const keys = Object.keys(runs[i]![0]!);
+    const result = Object.fromEntries(keys.map((k) => [k, median(runs[i]!.map((r) => r[k]!))]));
+    process.stderr.write(`  ${job.scenario} ${JSON.stringify(job.params)} → ${JSON.stringify(Object.fromEntries(Object.entries(result).map(([k, v]) => [k, Math.round(v * 10) / 10])))}\n`);
+    return result;
+  });
+}
+
+async function measure(tls: { cert: string; key: string }, scenario: string, params: Record<string, number | boolean>, publishLimit?: number): Promise<Values> {
+  return (await measureTogether(tls, [{ scenario, params, publishLimit }]))[0]!;
 }
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -124,27 +144,40 @@ async function main(): Promise<void> {
   process.stderr.write(`bench: ${QUICK ? 'quick' : 'full'} mode, ${RUNS} run(s) per figure\n`);
 
   const subEvents = size(100_000, 10_000);
-  const subBare = await measure(tls, 'sub-bare', { events: subEvents });
-  const subLib = await measure(tls, 'sub-lib', { events: subEvents });
-  const subNode = await measure(tls, 'sub-node', { events: subEvents });
+  const [subBare, subLib, subNode, nodeCeiling] = await measureTogether(tls, [
+    { scenario: 'sub-bare', params: { events: subEvents } },
+    { scenario: 'sub-lib', params: { events: subEvents } },
+    { scenario: 'sub-node', params: { events: subEvents } },
+    { scenario: 'node-ceiling', params: { events: subEvents } },
+  ]) as [Values, Values, Values, Values];
+  if (ONLY === 'sub') {
+    process.stdout.write(`library ${ratio(subLib.rate!, subBare.rate!)} bare, node ${ratio(subNode.rate!, subBare.rate!)} bare\n`);
+    return;
+  }
   const subAmplify = await measure(tls, 'sub-amplify', { events: subEvents });
 
   const pubEvents = size(20_000, 2_000);
-  const pubBare = await measure(tls, 'pub-bare', { events: pubEvents, lanes: 100 });
-  const pubLib1 = await measure(tls, 'pub-lib', { events: pubEvents, batch: 1, lanes: 100 });
-  const pubLib5 = await measure(tls, 'pub-lib', { events: pubEvents, batch: 5, lanes: 100 });
-  const pubAmplify = await measure(tls, 'pub-amplify', { events: pubEvents, lanes: 100 });
   const seqEvents = size(2_000, 300);
-  const pubLibSeq = await measure(tls, 'pub-lib', { events: seqEvents, batch: 1, lanes: 1 });
-  const pubAmplifySeq = await measure(tls, 'pub-amplify', { events: seqEvents, lanes: 1 });
+  const [pubBare, pubLib1, pubLib5, pubAmplify, pubLibSeq, pubAmplifySeq] = await measureTogether(tls, [
+    { scenario: 'pub-bare', params: { events: pubEvents, lanes: 100 } },
+    { scenario: 'pub-lib', params: { events: pubEvents, batch: 1, lanes: 100 } },
+    { scenario: 'pub-lib', params: { events: pubEvents, batch: 5, lanes: 100 } },
+    { scenario: 'pub-amplify', params: { events: pubEvents, lanes: 100 } },
+    { scenario: 'pub-lib', params: { events: seqEvents, batch: 1, lanes: 1 } },
+    { scenario: 'pub-amplify', params: { events: seqEvents, lanes: 1 } },
+  ]) as [Values, Values, Values, Values, Values, Values];
 
   const httpEvents = size(2_000, 300);
-  const httpLib = await measure(tls, 'http-lib', { events: httpEvents, lanes: 8 });
-  const httpAmplify = await measure(tls, 'http-amplify', { events: httpEvents, lanes: 8 });
+  const [httpLib, httpAmplify] = await measureTogether(tls, [
+    { scenario: 'http-lib', params: { events: httpEvents, lanes: 8 } },
+    { scenario: 'http-amplify', params: { events: httpEvents, lanes: 8 } },
+  ]) as [Values, Values];
 
   const latencyParams = { rate: 500, seconds: size(5, 1) };
-  const latLib = await measure(tls, 'latency-lib', latencyParams);
-  const latNode = await measure(tls, 'latency-node', latencyParams);
+  const [latLib, latNode] = await measureTogether(tls, [
+    { scenario: 'latency-lib', params: latencyParams },
+    { scenario: 'latency-node', params: latencyParams },
+  ]) as [Values, Values];
 
   const idleSeconds = size(3, 1);
   const scaleLib: Array<[number, Values]> = [];
@@ -166,6 +199,7 @@ async function main(): Promise<void> {
     { section: '1. Subscribe delivery (events/s to user code)', what: 'bare `ws` client, parsing each frame and event (the limit)', value: fmt(subBare.rate!) },
     { section: '', what: 'this library, `subscribe()`', value: fmt(subLib.rate!), versus: 'bare ws', ratio: ratio(subLib.rate!, subBare.rate!), target: '≥ 0.80× bare', met: subLib.rate! >= 0.8 * subBare.rate! },
     { section: '', what: '`events-subscribe` node in Node-RED', value: fmt(subNode.rate!), versus: 'bare ws', ratio: ratio(subNode.rate!, subBare.rate!), target: '≥ 0.60× bare', met: subNode.rate! >= 0.6 * subBare.rate! },
+    { section: '', what: 'Node-RED alone: a source node sending the same messages to the same sink (its ceiling)', value: fmt(nodeCeiling.rate!), versus: 'bound for the node: 1 / (1/library + 1/Node-RED)', ratio: fmt(1 / (1 / subLib.rate! + 1 / nodeCeiling.rate!)) },
     { section: '', what: 'Amplify JS `channel.subscribe`', value: fmt(subAmplify.rate!), versus: 'this library', ratio: ratio(subLib.rate!, subAmplify.rate!) },
     { section: '2. WebSocket publish (events/s acknowledged, 100 in flight)', what: 'bare `ws` loop of pre-built frames (the limit)', value: fmt(pubBare.rate!) },
     { section: '', what: 'this library, single events', value: fmt(pubLib1.rate!), versus: 'bare ws', ratio: ratio(pubLib1.rate!, pubBare.rate!) },

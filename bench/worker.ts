@@ -142,6 +142,29 @@ const scenarios: Record<string, (job: WorkerJob) => Promise<Values>> = {
     return { rate: counter.rate };
   },
 
+  async 'node-ceiling'(job) {
+    // Node-RED's own cost per message: the message the subscribe node would send, from a source node, no network.
+    const n = Number(job.params.events);
+    const counter = rateCounter(n);
+    const rt = await startNodeRed([
+      TAB,
+      place({ id: 'src', type: 'bench-source', name: 'src', wires: [['sink']] }),
+      place({ id: 'sink', type: 'bench-sink', name: 'sink', wires: [] }, 1),
+    ]);
+    rt.sink('sink', counter.hit);
+    const send = await rt.source('src');
+    let id = 0;
+    for (let sent = 0; sent < n; sent += 1_000) {
+      for (let i = sent; i < Math.min(n, sent + 1_000); i++) {
+        send({ payload: JSON.parse(EVENT_TEXT) as unknown, topic: '/default/bench', appsync: { channel: '/default/bench', receivedAt: Date.now() }, _msgid: `bench${(id++).toString(16)}` });
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    await until(() => counter.done, 'messages');
+    await rt.stop();
+    return { rate: counter.rate };
+  },
+
   async 'sub-amplify'(job) {
     const n = Number(job.params.events);
     const counter = rateCounter(n);

@@ -120,7 +120,8 @@ interface Connection {
   handshakeTimer?: NodeJS.Timeout;
   watchdog?: NodeJS.Timeout;
   keepAliveMs: number;
-  lastFrameAt: number;
+  /** Frames received; the watchdog compares it between checks instead of reading the clock per frame. */
+  frames: number;
   /** The socket is corked until the next tick, so frames sent meanwhile leave in one write. */
   corked: boolean;
 }
@@ -354,7 +355,7 @@ export class EventsWebSocketClient {
       ...this.#options.webSocketOptions,
       handshakeTimeout: this.#options.connectTimeoutMs,
     });
-    const conn: Connection = { ws, phase: 'opening', ended: false, keepAliveMs: DEFAULT_CONNECTION_TIMEOUT_MS, lastFrameAt: Date.now(), corked: false };
+    const conn: Connection = { ws, phase: 'opening', ended: false, keepAliveMs: DEFAULT_CONNECTION_TIMEOUT_MS, frames: 0, corked: false };
     this.#connection = conn;
     conn.handshakeTimer = setTimeout(() => {
       this.#endConnection(conn, new EventsError({ errorType: 'Timeout', message: `no connection_ack within ${this.#options.connectTimeoutMs} ms` }));
@@ -365,7 +366,7 @@ export class EventsWebSocketClient {
       this.#sendFrame(conn, { type: 'connection_init' });
     });
     ws.on('message', (data, isBinary) => {
-      conn.lastFrameAt = Date.now();
+      conn.frames++;
       if (isBinary) {
         this.#log.warn('ignored a binary frame: the protocol uses text frames only');
         return;
@@ -399,6 +400,11 @@ export class EventsWebSocketClient {
 
   #onMessage(conn: Connection, message: ServerMessage): void {
     if (conn !== this.#connection) return;
+    // Events outnumber every other frame by far.
+    if (message.type === 'data') {
+      this.#onData(message.id, message.event);
+      return;
+    }
     switch (message.type) {
       case 'connection_ack':
         this.#onAck(conn, message.connectionTimeoutMs);
@@ -408,9 +414,6 @@ export class EventsWebSocketClient {
         this.#endConnection(conn, conn.failure);
         return;
       case 'ka':
-        return;
-      case 'data':
-        this.#onData(message.id, message.event);
         return;
       case 'subscribe_success':
         this.#onSubscribeSuccess(conn, message.id);
@@ -453,21 +456,27 @@ export class EventsWebSocketClient {
   }
 
   /**
-   * Any frame counts as life (AMP-JS counts `ka` and `data`; KT every frame). One timer per connection,
-   * checking the time of the last frame, costs less than resetting a timer for every event.
+   * Any frame counts as life (AMP-JS counts `ka` and `data`; KT every frame). The watchdog looks four times
+   * per timeout period whether frames arrived: no clock read or timer reset per event, and silence is caught
+   * between 1 and 1.25 timeout periods after the last frame.
    */
   #armWatchdog(conn: Connection): void {
+    const period = Math.max(1, Math.floor(conn.keepAliveMs / 4));
+    let seen = conn.frames;
+    let lastLife = Date.now();
     const check = () => {
       if (conn.ended) return;
-      const silentFor = Date.now() - conn.lastFrameAt;
-      if (silentFor >= conn.keepAliveMs) {
-        this.#endConnection(conn, new EventsError({ errorType: 'Timeout', message: `no frame from the service for ${silentFor} ms (keep-alive timeout ${conn.keepAliveMs} ms)` }));
-      } else {
-        conn.watchdog = setTimeout(check, conn.keepAliveMs - silentFor);
+      const now = Date.now();
+      if (conn.frames !== seen) {
+        seen = conn.frames;
+        lastLife = now;
+      } else if (now - lastLife >= conn.keepAliveMs) {
+        this.#endConnection(conn, new EventsError({ errorType: 'Timeout', message: `no frame from the service for ${now - lastLife} ms (keep-alive timeout ${conn.keepAliveMs} ms)` }));
+        return;
       }
+      conn.watchdog = setTimeout(check, period);
     };
-    conn.lastFrameAt = Date.now();
-    conn.watchdog = setTimeout(check, conn.keepAliveMs);
+    conn.watchdog = setTimeout(check, period);
   }
 
   /** Ends a connection once, whatever reported it first; decides between closed, reconnecting and failed. */
