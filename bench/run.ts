@@ -254,7 +254,7 @@ async function main(): Promise<void> {
       'Everything runs on 127.0.0.1 over TLS (`wss`/`https`, a self-signed certificate), because Amplify JS always uses `wss`. ' +
       'The emulator runs in its own process; each figure comes from fresh client processes. See `bench/README.md` for what each scenario does.\n\n' +
       `${table}\n\n${bottleneck}\n\n` +
-      (missed.length ? `Targets missed in this run: ${missed.map((r) => r.what).join('; ')}. See "Analysis" in \`bench/README.md\`.\n` : 'Every target was met in this run.\n'),
+      (missed.length ? `Targets missed in this run: ${missed.map((r) => r.what).join('; ')}. See "What the figures say" in \`bench/README.md\`.\n` : 'Every target was met in this run.\n'),
   );
   process.stderr.write(`bench: wrote ${out}\n`);
 }

@@ -28,7 +28,7 @@ const ROOT = resolve(__dirname, '..');
 const PACKAGE = 'node-red-contrib-appsync-events';
 export const DEMO_API_KEY = 'da2-localdemolocaldemolocaldemo';
 
-function portIsFree(port: number): Promise<boolean> {
+export function portIsFree(port: number): Promise<boolean> {
   return new Promise((ok) => {
     const server = createServer();
     server.once('error', () => ok(false));

@@ -2,19 +2,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { portIsFree } from '../demo/demo';
 import { Events, apiKeyAuthorizer } from '../src/client';
 import { Collector } from './support/wait';
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((ok) => {
-    const server = createServer();
-    server.once('error', () => ok(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => ok(true)));
-  });
-}
 
 /** Runs `npm start` (its command after the build), waits for the banner, checks the demo, then presses Ctrl-C. */
 async function runDemoOnce(userDir: string): Promise<number> {

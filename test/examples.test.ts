@@ -4,11 +4,12 @@ import { dirname, join } from 'node:path';
 import appsyncNodes = require('../src/nodes');
 import type { Emulator } from '../src/emulator';
 import { API_KEY, IAM_KEY, startEmulator } from './support/fixtures';
-import { collect, helper, type FlowNode } from './support/node-red';
+import { withEnv } from './support/env';
+import { collect, helper, nodeRedPath, type FlowNode } from './support/node-red';
 import { waitFor } from './support/wait';
 
 const EXAMPLES = join(__dirname, '..', 'examples');
-const nodeRedCore = join(dirname(require.resolve('@node-red/nodes/package.json', { paths: [dirname(require.resolve('node-red', process.env.NODE_RED_PATH ? { paths: [process.env.NODE_RED_PATH] } : undefined))] })), 'core');
+const nodeRedCore = join(dirname(require.resolve('@node-red/nodes/package.json', { paths: [dirname(nodeRedPath)] })), 'core');
 const inject = require(join(nodeRedCore, 'common/20-inject.js')) as unknown;
 const change = require(join(nodeRedCore, 'function/15-change.js')) as unknown;
 
@@ -61,10 +62,7 @@ describe('examples', () => {
   });
 
   it('"IAM from the default credential chain" signs with the environment credentials', async () => {
-    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
-    process.env.AWS_ACCESS_KEY_ID = IAM_KEY.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = IAM_KEY.secretAccessKey;
-    try {
+    await withEnv({ AWS_ACCESS_KEY_ID: IAM_KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: IAM_KEY.secretAccessKey }, async () => {
       await helper.load([appsyncNodes, inject], runnable(load('IAM from the default credential chain'), emulator));
       await waitFor(() => emulator.stats().subscriptions === 1, 'the subscription');
       const orders = collect(helper.getNode('e2f0000000000007'));
@@ -72,12 +70,7 @@ describe('examples', () => {
       helper.getNode('e2f0000000000003').receive({});
       await waitFor(() => orders.length === 3 && results.length === 1, 'three orders');
       assert.deepEqual(orders.map((m) => m.payload), [{ order: 1 }, { order: 2 }, { order: 3 }]);
-    } finally {
-      if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
-      else process.env.AWS_ACCESS_KEY_ID = saved.id;
-      if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
-      else process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
-    }
+    });
   });
 
   it('"Dynamic subscriptions" subscribes, lists and unsubscribes', async () => {

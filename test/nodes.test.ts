@@ -4,6 +4,7 @@ import type { Emulator } from '../src/emulator';
 import type { ClientMessage } from '../src/protocol/messages';
 import { API_KEY, IAM_KEY, startEmulator } from './support/fixtures';
 import { collect, helper, nextMessage, nodeRedVersion, statusTexts, type FlowNode } from './support/node-red';
+import { withEnv } from './support/env';
 import { sleep, waitFor } from './support/wait';
 
 const TAB = { id: 'tab', type: 'tab', label: 'test' };
@@ -297,13 +298,10 @@ describe(`Node-RED ${nodeRedVersion} (Node.js ${process.version}) nodes against 
     });
 
     it('token from an environment variable and from global context, read at each use', async () => {
-      process.env.APPSYNC_TEST_TOKEN = 'good-token';
-      try {
+      await withEnv({ APPSYNC_TEST_TOKEN: 'good-token' }, async () => {
         await helper.load(appsyncNodes, [TAB, ...endpoint(emulator, { auth: { authType: 'lambda', tokenSource: 'env', tokenName: 'APPSYNC_TEST_TOKEN' } }), ...sub('s')]);
         await subscribed(emulator, 1);
-      } finally {
-        delete process.env.APPSYNC_TEST_TOKEN;
-      }
+      });
       await helper.unload();
       const flow = [TAB, ...endpoint(emulator, { auth: { authType: 'oidc', tokenSource: 'global', tokenName: 'jwt' } }), ...pub('p', { transport: 'http' }), ...catchAll()];
       await helper.load(appsyncNodes, flow);
@@ -313,6 +311,23 @@ describe(`Node-RED ${nodeRedVersion} (Node.js ${process.version}) nodes against 
       (helper.getNode('auth') as unknown as { context(): { global: { set(k: string, v: string): void } } }).context().global.set('jwt', 'Bearer good-token');
       helper.getNode('p').receive({ payload: 2 });
       assert.equal(((await nextMessage(helper.getNode('p-out'))).publishResult as { status: string }).status, 'successful');
+    });
+
+    it('token from flow context, for an authorizer scoped to the flow; a clear error for one that is not', async () => {
+      // A config node on a tab has z but no coordinates.
+      const scoped = { id: 'auth', type: 'events-authorizer', z: 'tab', x: undefined, authType: 'lambda', tokenSource: 'flow', tokenName: 'token' };
+      const flow = [TAB, scoped, ...endpoint(emulator).filter((n) => n.id !== 'auth'), ...pub('p', { transport: 'http' }), ...catchAll()];
+      await helper.load(appsyncNodes, flow);
+      (helper.getNode('auth') as unknown as { context(): { flow: { set(k: string, v: string): void } } }).context().flow.set('token', 'good-token');
+      helper.getNode('p').receive({ payload: 1 });
+      assert.equal(((await nextMessage(helper.getNode('p-out'))).publishResult as { status: string }).status, 'successful');
+      await helper.unload();
+      await helper.load(appsyncNodes, [TAB, ...endpoint(emulator, { auth: { authType: 'lambda', tokenSource: 'flow', tokenName: 'token' } }), ...pub('p', { transport: 'http' }), ...catchAll()]);
+      const caught = nextMessage(helper.getNode('caught'));
+      helper.getNode('p').receive({ payload: 1 });
+      const error = (await caught).error as { code: string; message: string };
+      assert.equal(error.code, 'InvalidConfiguration');
+      assert.match(error.message, /no flow context here/);
     });
 
     it('IAM with static keys, over WebSocket and HTTP', async () => {
@@ -328,18 +343,10 @@ describe(`Node-RED ${nodeRedVersion} (Node.js ${process.version}) nodes against 
     });
 
     it('IAM from the default credential chain', async () => {
-      const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
-      process.env.AWS_ACCESS_KEY_ID = IAM_KEY.accessKeyId;
-      process.env.AWS_SECRET_ACCESS_KEY = IAM_KEY.secretAccessKey;
-      try {
+      await withEnv({ AWS_ACCESS_KEY_ID: IAM_KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: IAM_KEY.secretAccessKey }, async () => {
         await helper.load(appsyncNodes, [TAB, ...endpoint(emulator, { auth: { authType: 'iam', iamSource: 'default' }, endpoint: { region: 'us-east-1' } }), ...sub('s')]);
         await subscribed(emulator, 1);
-      } finally {
-        if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
-        else process.env.AWS_ACCESS_KEY_ID = saved.id;
-        if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
-        else process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
-      }
+      });
     });
 
     it('a per-node authorizer override for publishing', async () => {

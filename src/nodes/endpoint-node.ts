@@ -28,6 +28,8 @@ export interface EndpointNode extends Node {
   configError: EventsError | undefined;
   /** The authorizer of `authorizerNodeId` (or of this endpoint when absent) for this endpoint's region. */
   authorizer(authorizerNodeId?: string): Authorizer;
+  /** The same, looked up at each use, so that a missing authorizer fails the operation, not the deploy. */
+  lazyAuthorizer(authorizerNodeId?: string): Authorizer;
 }
 
 function seconds(value: number | string | undefined, fallback: number): number {
@@ -54,6 +56,8 @@ export function registerEndpointNode(RED: NodeAPI): void {
       return authNode.authorizerFor(node.endpoints?.region);
     };
 
+    node.lazyAuthorizer = (authorizerNodeId) => (request) => node.authorizer(authorizerNodeId)(request);
+
     try {
       if (!def.url?.trim()) throw new EventsError({ errorType: 'InvalidEndpoint', message: 'the endpoint has no URL' });
       node.endpoints = resolveEndpoints({ url: def.url, realtimeUrl: def.realtimeUrl?.trim() || undefined, region: def.region?.trim() || undefined });
@@ -74,8 +78,8 @@ export function registerEndpointNode(RED: NodeAPI): void {
     };
     // The authorizer is looked up when a client is made, not here: config nodes start in no set order.
     node.connection = new EndpointConnection({
-      webSocket: () => new EventsWebSocketClient(endpoints, { connect: (r) => node.authorizer()(r) }, options),
-      rest: () => new EventsRestClient(endpoints, (r) => node.authorizer()(r), { logger: options.logger, timeoutMs: options.operationTimeoutMs }),
+      webSocket: () => new EventsWebSocketClient(endpoints, { connect: node.lazyAuthorizer() }, options),
+      rest: () => new EventsRestClient(endpoints, node.lazyAuthorizer(), { logger: options.logger, timeoutMs: options.operationTimeoutMs }),
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {

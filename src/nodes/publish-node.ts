@@ -3,8 +3,8 @@ import { parseChannel } from '../protocol/channel';
 import { EventsError } from '../protocol/errors';
 import { publishStatus, type PublishResult } from '../protocol/publish-result';
 import type { ConnectionState } from '../client/connection-state';
-import type { EndpointNode } from './endpoint-node';
 import { evaluateProperty } from './evaluate';
+import { findEndpoint, refuseEveryMessage } from './endpoint-lookup';
 import { errorLabel, toNodeError } from './node-error';
 import { connectionStatus, type Translate } from './status';
 import { FailureReporter } from './user-status';
@@ -40,8 +40,12 @@ export function registerPublishNode(RED: NodeAPI): void {
   function EventsPublishNode(this: PublishNode, def: PublishDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const endpointNode = RED.nodes.getNode(def.endpoint) as EndpointNode | null;
-    const maybeConnection = endpointNode?.connection;
+    const lookup = findEndpoint(RED, def.endpoint);
+    if (!lookup.ok) {
+      refuseEveryMessage(node, lookup.error);
+      return;
+    }
+    const { endpoint: endpointNode, connection } = lookup;
     const transport = def.transport === 'http' ? 'http' : 'websocket';
     const failures = new FailureReporter(node);
     const channelType = def.channelType ?? 'str';
@@ -51,19 +55,9 @@ export function registerPublishNode(RED: NodeAPI): void {
       if (transport === 'websocket') node.status(connectionStatus(state, t));
       failures.onConnectionState(state, { topic: channelValue });
     };
-
-    const setupError = !endpointNode
-      ? new EventsError({ errorType: 'InvalidConfiguration', message: 'no endpoint is selected: choose an events-endpoint in the node settings' })
-      : (endpointNode.configError ?? (maybeConnection ? undefined : new EventsError({ errorType: 'InvalidConfiguration', message: 'the endpoint is not usable' })));
-    if (setupError || !maybeConnection || !endpointNode) {
-      node.status({ fill: 'red', shape: 'ring', text: errorLabel(setupError!) });
-      node.on('input', (_msg: NodeMessageInFlow, _send: Send, done: Done) => done(toNodeError(setupError)));
-      return;
-    }
-    const connection = maybeConnection;
     connection.register(node);
 
-    const authorizer = def.authorizer ? (r: Parameters<ReturnType<EndpointNode['authorizer']>>[0]) => endpointNode.authorizer(def.authorizer)(r) : undefined;
+    const authorizer = def.authorizer ? endpointNode.lazyAuthorizer(def.authorizer) : undefined;
 
     const publish = (channel: string, events: readonly unknown[]): Promise<PublishResult> =>
       transport === 'http'

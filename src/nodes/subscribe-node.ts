@@ -4,8 +4,8 @@ import type { ConnectionState } from '../client/connection-state';
 import { parseChannel } from '../protocol/channel';
 import { EventsError } from '../protocol/errors';
 import type { ChannelHandle, ChannelListener } from './endpoint-connection';
-import type { EndpointNode } from './endpoint-node';
 import { evaluateProperty } from './evaluate';
+import { findEndpoint, refuseEveryMessage } from './endpoint-lookup';
 import { errorLabel, toNodeError } from './node-error';
 import { subscriptionStatus, type Translate } from './status';
 import { FailureReporter } from './user-status';
@@ -35,31 +35,23 @@ export function registerSubscribeNode(RED: NodeAPI): void {
   function EventsSubscribeNode(this: SubscribeNode, def: SubscribeDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const endpointNode = RED.nodes.getNode(def.endpoint) as EndpointNode | null;
-    const maybeConnection = endpointNode?.connection;
+    const lookup = findEndpoint(RED, def.endpoint);
+    if (!lookup.ok) {
+      refuseEveryMessage(node, lookup.error);
+      node.error(toNodeError(lookup.error), {});
+      return;
+    }
+    const { endpoint: endpointNode, connection } = lookup;
     const parse = def.output !== 'string';
     const handles = new Map<string, ChannelHandle>();
     const failures = new FailureReporter(node);
     const staticChannel = def.channel?.trim() ?? '';
 
-    const refreshStatus = () => {
-      if (maybeConnection) node.status(subscriptionStatus(maybeConnection.state, [...handles.values()].map((h) => h.state), t));
-    };
+    const refreshStatus = () => node.status(subscriptionStatus(connection.state, [...handles.values()].map((h) => h.state), t));
     node.onConnectionState = (state) => {
       refreshStatus();
       failures.onConnectionState(state, { topic: staticChannel || undefined });
     };
-
-    const setupError = !endpointNode
-      ? new EventsError({ errorType: 'InvalidConfiguration', message: 'no endpoint is selected: choose an events-endpoint in the node settings' })
-      : (endpointNode.configError ?? (maybeConnection ? undefined : new EventsError({ errorType: 'InvalidConfiguration', message: 'the endpoint is not usable' })));
-    if (setupError || !maybeConnection || !endpointNode) {
-      node.status({ fill: 'red', shape: 'ring', text: errorLabel(setupError!) });
-      node.error(toNodeError(setupError), {});
-      node.on('input', (_msg: NodeMessageInFlow, _send: Send, done: Done) => done(toNodeError(setupError)));
-      return;
-    }
-    const connection = maybeConnection;
 
     // Node-RED would draw each _msgid from crypto.randomBytes; a random per-node prefix and a counter give
     // ids of the same shape, unique in this process, for a fraction of the cost at high event rates.
@@ -86,7 +78,7 @@ export function registerSubscribeNode(RED: NodeAPI): void {
       },
     };
 
-    const authorizer = def.authorizer ? { key: def.authorizer, authorizer: (r: Parameters<ReturnType<EndpointNode['authorizer']>>[0]) => endpointNode.authorizer(def.authorizer)(r) } : undefined;
+    const authorizer = def.authorizer ? { key: def.authorizer, authorizer: endpointNode.lazyAuthorizer(def.authorizer) } : undefined;
 
     function subscribe(channel: unknown): ChannelHandle {
       const path = parseChannel(channel, 'subscribe').path;

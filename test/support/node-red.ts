@@ -39,7 +39,8 @@ function placed(flow: FlowNode[]): FlowNode[] {
 }
 
 // Node-RED 5 under Node 22 is tested by pointing NODE_RED_PATH at another installation.
-const nodeRedPath = require.resolve('node-red', process.env.NODE_RED_PATH ? { paths: [process.env.NODE_RED_PATH] } : undefined);
+/** The Node-RED under test: the dev dependency, or the one under NODE_RED_PATH. */
+export const nodeRedPath = require.resolve('node-red', process.env.NODE_RED_PATH ? { paths: [process.env.NODE_RED_PATH] } : undefined);
 const raw = require('node-red-node-test-helper') as Helper;
 raw.init(nodeRedPath);
 
