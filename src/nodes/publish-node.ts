@@ -6,7 +6,7 @@ import type { ConnectionState } from '../client/connection-state';
 import { evaluateProperty } from './evaluate';
 import { findEndpoint, refuseEveryMessage } from './endpoint-lookup';
 import { errorLabel, toNodeError } from './node-error';
-import { connectionStatus, type Translate } from './status';
+import { connectionStatus, statusSetter, type Translate } from './status';
 import { FailureReporter } from './user-status';
 import { PublishCoalescer } from './publish-coalescer';
 
@@ -46,13 +46,14 @@ export function registerPublishNode(RED: NodeAPI): void {
       return;
     }
     const { endpoint: endpointNode, connection } = lookup;
+    const show = statusSetter(node);
     const transport = def.transport === 'http' ? 'http' : 'websocket';
     const failures = new FailureReporter(node);
     const channelType = def.channelType ?? 'str';
     const channelValue = def.channel?.trim() ?? '';
 
     node.onConnectionState = (state) => {
-      if (transport === 'websocket') node.status(connectionStatus(state, t));
+      if (transport === 'websocket') show(connectionStatus(state, t));
       failures.onConnectionState(state, { topic: channelValue });
     };
     connection.register(node);
@@ -85,25 +86,23 @@ export function registerPublishNode(RED: NodeAPI): void {
         const pending = coalescer && !batch ? coalescer.add(channel, msg.payload) : publish(channel, events);
         if (transport === 'websocket' && connection.state.status !== 'connected') {
           const queued = connection.webSocket().queuedPublishes;
-          if (queued > 0) node.status({ fill: 'yellow', shape: 'ring', text: t('appsync.status.queued', { count: queued }) });
+          if (queued > 0) show({ fill: 'yellow', shape: 'ring', text: t('appsync.status.queued', { count: queued }) });
         }
         const result = await pending;
         const report: PublishReport = { ...result, status: publishStatus(result), channel };
         msg.publishResult = report;
         if (result.failed.length > 0) {
           const first = result.failed[0]!;
-          node.status({ fill: 'red', shape: 'ring', text: String(first.code ?? 'failed') });
           throw new EventsError({
             errorType: String(first.code ?? 'PublishFailed'),
             message: `${result.failed.length} of ${events.length} events were not published (event ${first.index}: ${first.message ?? 'no message'}); msg.publishResult lists them`,
           });
         }
-        if (transport === 'websocket') node.status(connectionStatus(connection.state, t));
-        else node.status({});
+        show(transport === 'websocket' ? connectionStatus(connection.state, t) : {});
         send(msg);
         done();
       } catch (err) {
-        if (err instanceof EventsError) node.status({ fill: 'red', shape: 'ring', text: errorLabel(err) });
+        if (err instanceof EventsError) show({ fill: 'red', shape: 'ring', text: errorLabel(err) });
         done(toNodeError(err));
       }
     }

@@ -1,5 +1,5 @@
 import type { ConnectionState, SubscriptionState } from '../client/connection-state';
-import type { NodeStatus } from 'node-red';
+import type { Node, NodeStatus } from 'node-red';
 import { errorLabel } from './node-error';
 
 export type Translate = (key: string, substitutions?: Record<string, string | number>) => string;
@@ -31,4 +31,18 @@ export function subscriptionStatus(connection: ConnectionState, subscriptions: r
   const live = subscriptions.filter((s) => s.status === 'subscribed').length;
   if (live === 0) return { fill: 'green', shape: 'ring', text: t('appsync.status.connected') };
   return { fill: 'green', shape: 'dot', text: live === 1 ? t('appsync.status.subscribed') : t('appsync.status.subscribed-n', { count: live }) };
+}
+
+/**
+ * A status setter that passes on changes only: every status goes to the editor, and a publish node that
+ * handles thousands of messages a second must not send thousands of identical ones.
+ */
+export function statusSetter(node: Node): (status: NodeStatus) => void {
+  let last = '';
+  return (status) => {
+    const key = `${status.fill ?? ''}|${status.shape ?? ''}|${status.text ?? ''}`;
+    if (key === last) return;
+    last = key;
+    node.status(status);
+  };
 }

@@ -7,7 +7,7 @@ import type { ChannelHandle, ChannelListener } from './endpoint-connection';
 import { evaluateProperty } from './evaluate';
 import { findEndpoint, refuseEveryMessage } from './endpoint-lookup';
 import { errorLabel, toNodeError } from './node-error';
-import { subscriptionStatus, type Translate } from './status';
+import { statusSetter, subscriptionStatus, type Translate } from './status';
 import { FailureReporter } from './user-status';
 
 export interface SubscribeDef extends NodeDef {
@@ -47,7 +47,8 @@ export function registerSubscribeNode(RED: NodeAPI): void {
     const failures = new FailureReporter(node);
     const staticChannel = def.channel?.trim() ?? '';
 
-    const refreshStatus = () => node.status(subscriptionStatus(connection.state, [...handles.values()].map((h) => h.state), t));
+    const show = statusSetter(node);
+    const refreshStatus = () => show(subscriptionStatus(connection.state, [...handles.values()].map((h) => h.state), t));
     node.onConnectionState = (state) => {
       refreshStatus();
       failures.onConnectionState(state, { topic: staticChannel || undefined });
@@ -105,7 +106,7 @@ export function registerSubscribeNode(RED: NodeAPI): void {
           const channel = def.channelType === 'env' ? await evaluateProperty(RED, staticChannel, 'env', node, {}) : staticChannel;
           subscribe(channel);
         } catch (err) {
-          node.status({ fill: 'red', shape: 'ring', text: err instanceof EventsError ? errorLabel(err) : 'error' });
+          show({ fill: 'red', shape: 'ring', text: err instanceof EventsError ? errorLabel(err) : 'error' });
           node.error(toNodeError(err), { topic: staticChannel });
         }
       })();

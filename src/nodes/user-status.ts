@@ -25,6 +25,6 @@ export class FailureReporter {
   }
 
   report(error: EventsError, context: Record<string, unknown>): void {
-    this.node.error(toNodeError(error), { ...context, error: undefined });
+    this.node.error(toNodeError(error), { ...context });
   }
 }
