@@ -374,6 +374,38 @@ describe(`Node-RED ${nodeRedVersion} (Node.js ${process.version}) nodes against 
     assert.match(messages, /no endpoint is selected/);
   });
 
+  it('puts no secret in any log line, status or caught error', async () => {
+    const secrets = { apiKey: 'da2-nodesecretnodesecretnodesecret', token: 'node-secret-lambda-token', secretAccessKey: 'nodeSecretAccessKeyThatMustNotLeak01234', sessionToken: 'nodeSessionTokenMustNotLeak' };
+    const flow = [
+      TAB,
+      ...catchAll(),
+      { id: 'a1', type: 'events-authorizer', authType: 'apiKey' },
+      { id: 'a2', type: 'events-authorizer', authType: 'lambda' },
+      { id: 'a3', type: 'events-authorizer', authType: 'iam', iamSource: 'static' },
+      ...['a1', 'a2', 'a3'].map((a, i) => ({ id: `ep${i}`, type: 'events-endpoint', url: emulator.httpUrl, region: 'us-east-1', authorizer: a, authRetryDelay: 0.05 })),
+      ...[0, 1, 2].flatMap((i) => [...sub(`s${i}`, { endpoint: `ep${i}` }), ...pub(`p${i}`, { endpoint: `ep${i}` }), ...pub(`h${i}`, { endpoint: `ep${i}`, transport: 'http' })]),
+    ];
+    await helper.load(appsyncNodes, flow, {
+      a1: { apiKey: secrets.apiKey },
+      a2: { token: secrets.token },
+      a3: { accessKeyId: IAM_KEY.accessKeyId, secretAccessKey: secrets.secretAccessKey, sessionToken: secrets.sessionToken },
+    });
+    const caught = collect(helper.getNode('caught'));
+    for (const i of [0, 1, 2]) {
+      helper.getNode(`p${i}`).receive({ payload: 1 });
+      helper.getNode(`h${i}`).receive({ payload: 1 });
+    }
+    await waitFor(() => caught.length >= 9, `errors from every node (have ${caught.length})`);
+    await sleep(200);
+    const everything = JSON.stringify({
+      log: helper.log().args,
+      caught: caught.map((m) => m.error),
+      status: ['s0', 's1', 's2', 'p0', 'p1', 'p2', 'h0', 'h1', 'h2'].map((id) => statusTexts(helper.getNode(id))),
+    });
+    assert.match(everything, /UnauthorizedException|BadRequestException/);
+    for (const [name, value] of Object.entries(secrets)) assert.ok(!everything.includes(value), `${name} leaked`);
+  });
+
   it('keeps credentials out of the exported flow', async () => {
     await helper.load(appsyncNodes, [TAB, ...endpoint(emulator, { auth: { authType: 'iam' } })], { auth: { accessKeyId: 'AKIAEXPORTTEST', secretAccessKey: 'export-secret-value', sessionToken: 'export-session-token', apiKey: 'da2-export-api-key' } });
     const exported = JSON.stringify(helper._redNodes.getFlows());

@@ -117,6 +117,16 @@ describe('WebSocket client against the emulator', () => {
     assert.equal(emulator.stats().totalConnections, 2);
   });
 
+  it('reconnects and resubscribes when the service ends a connection at its maximum duration', async () => {
+    emulator = (await emulator.stop(), await startEmulator({ maxConnectionDurationMs: 300 }));
+    const client = track(apiKeyClient(emulator));
+    const got = new Collector<unknown>();
+    await client.subscribe('default/long', { onEvent: got.push }).ready;
+    await waitFor(() => emulator.stats().totalConnections >= 2 && emulator.stats().subscriptions === 1 && client.state.status === 'connected', 'a second connection');
+    await client.publish('default/long', ['still subscribed']);
+    assert.deepEqual(await got.waitFor(1), ['still subscribed']);
+  });
+
   it('backs off with growing attempts while the server refuses connections, then recovers', async () => {
     const client = track(apiKeyClient(emulator, { reconnectBaseDelayMs: 10, reconnectMaxDelayMs: 50 }));
     const states = recordStates(client);

@@ -29,6 +29,8 @@ interface Helper {
   setFlows(flow: FlowNode[], type: 'full' | 'flows' | 'nodes', credentials?: Record<string, Record<string, string>>): Promise<void>;
   unload(): Promise<void>;
   getNode(id: string): TestNode;
+  /** A sinon spy on Node-RED's log: every line any node logged since load. */
+  log(): { args: unknown[][] };
   /** The runtime's node registry: `getFlows()` is what Node-RED saves and exports. */
   _redNodes: { getFlows(): { flows: unknown[] } };
 }
@@ -56,6 +58,7 @@ export const helper: Helper = {
   setFlows: (flow, type, credentials) => raw.setFlows(placed(flow), type, credentials),
   unload: () => raw.unload(),
   getNode: (id) => raw.getNode(id),
+  log: () => raw.log(),
   get _redNodes() {
     return raw._redNodes;
   },
