@@ -107,8 +107,7 @@ const scenarios: Record<string, (job: WorkerJob) => Promise<Values>> = {
     const n = Number(job.params.events);
     const counter = rateCounter(n);
     const ws = await bareSubscriber(job.emulator.httpUrl, job.emulator.apiKey, '/default/bench', counter.hit);
-    await emulator({ cmd: 'inject', channel: '/default/bench', count: n, event: EVENT_TEXT });
-    await until(() => counter.done, 'events');
+    await deliver(n, counter);
     ws.terminate();
     return { rate: counter.rate };
   },
@@ -118,8 +117,7 @@ const scenarios: Record<string, (job: WorkerJob) => Promise<Values>> = {
     const counter = rateCounter(n);
     const client = libraryClient(job);
     await client.subscribe('default/bench', { onEvent: counter.hit }).ready;
-    await emulator({ cmd: 'inject', channel: '/default/bench', count: n, event: EVENT_TEXT });
-    await until(() => counter.done, 'events');
+    await deliver(n, counter);
     await client.disconnect(false);
     return { rate: counter.rate };
   },
@@ -127,17 +125,10 @@ const scenarios: Record<string, (job: WorkerJob) => Promise<Values>> = {
   async 'sub-node'(job) {
     const n = Number(job.params.events);
     const counter = rateCounter(n);
-    process.env.BENCH_API_KEY = job.emulator.apiKey;
-    const rt = await startNodeRed([
-      TAB,
-      ...endpointNodes(job.emulator.httpUrl),
-      place({ id: 'sub', type: 'events-subscribe', endpoint: 'bench-ep', channel: 'default/bench', output: 'json', wires: [['sink']] }),
-      place({ id: 'sink', type: 'bench-sink', name: 'sink', wires: [] }, 1),
-    ]);
+    const rt = await subscribeToSink(job, 'default/bench');
     rt.sink('sink', counter.hit);
     await waitForServerSubscriptions(1);
-    await emulator({ cmd: 'inject', channel: '/default/bench', count: n, event: EVENT_TEXT });
-    await until(() => counter.done, 'events');
+    await deliver(n, counter);
     await rt.stop();
     return { rate: counter.rate };
   },
@@ -172,8 +163,7 @@ const scenarios: Record<string, (job: WorkerJob) => Promise<Values>> = {
     const channel = await events.connect('/default/bench');
     channel.subscribe({ next: counter.hit, error: () => {} });
     await waitForServerSubscriptions(1);
-    await emulator({ cmd: 'inject', channel: '/default/bench', count: n, event: EVENT_TEXT });
-    await until(() => counter.done, 'events');
+    await deliver(n, counter);
     channel.close();
     return { rate: counter.rate };
   },
@@ -256,13 +246,7 @@ const scenarios: Record<string, (job: WorkerJob) => Promise<Values>> = {
 
   async 'latency-node'(job) {
     const latencies: number[] = [];
-    process.env.BENCH_API_KEY = job.emulator.apiKey;
-    const rt = await startNodeRed([
-      TAB,
-      ...endpointNodes(job.emulator.httpUrl),
-      place({ id: 'sub', type: 'events-subscribe', endpoint: 'bench-ep', channel: 'default/latency', output: 'json', wires: [['sink']] }),
-      place({ id: 'sink', type: 'bench-sink', name: 'sink', wires: [] }, 1),
-    ]);
+    const rt = await subscribeToSink(job, 'default/latency');
     rt.sink('sink', (msg) => latencies.push(performance.now() - (msg.payload as { t: number }).t));
     await waitForServerSubscriptions(1);
     const sent = await publishAtRate(job, Number(job.params.rate), Number(job.params.seconds));
@@ -373,6 +357,23 @@ const scenarios: Record<string, (job: WorkerJob) => Promise<Values>> = {
     return { acceptedPerSecond: ok / seconds, refused: failed };
   },
 };
+
+/** Has the emulator publish `n` events on the bench channel and waits until the client counted them all. */
+async function deliver(n: number, counter: ReturnType<typeof rateCounter>): Promise<void> {
+  await emulator({ cmd: 'inject', channel: '/default/bench', count: n, event: EVENT_TEXT });
+  await until(() => counter.done, 'events');
+}
+
+/** Node-RED with an events-subscribe node on `channel` wired to the counting sink. */
+function subscribeToSink(job: WorkerJob, channel: string) {
+  process.env.BENCH_API_KEY = job.emulator.apiKey;
+  return startNodeRed([
+    TAB,
+    ...endpointNodes(job.emulator.httpUrl),
+    place({ id: 'sub', type: 'events-subscribe', endpoint: 'bench-ep', channel, output: 'json', wires: [['sink']] }),
+    place({ id: 'sink', type: 'bench-sink', name: 'sink', wires: [] }, 1),
+  ]);
+}
 
 async function waitForServerSubscriptions(k: number): Promise<void> {
   const start = Date.now();
