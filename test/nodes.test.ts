@@ -185,7 +185,8 @@ describe(`Node-RED ${nodeRedVersion} (Node.js ${process.version}) nodes against 
     const node = helper.getNode('d');
     const out = collect(helper.getNode('d-out'));
     node.receive({ action: 'subscribe', topic: ['default/a', 'default/b/*'] });
-    await subscribed(emulator, 2);
+    // The server counts a subscription before its acknowledgement reaches the node: wait for the node's view.
+    await waitFor(() => statusTexts(node).at(-1) === 'appsync.status.subscribed-n', 'both subscriptions acknowledged');
     node.receive({ action: 'getSubscriptions' });
     await waitFor(() => out.some((m) => m.topic === 'subscriptions'), 'the subscription list');
     const list = out.find((m) => m.topic === 'subscriptions')!.payload as Array<{ channel: string; state: string }>;

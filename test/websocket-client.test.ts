@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Emulator } from '../src/emulator';
-import { Events, EventsError, apiKeyAuthorizer, authTokenAuthorizer, iamAuthorizer, staticCredentials, type EventsWebSocketClient, type SubscriptionState } from '../src/client';
+import { Events, EventsError, apiKeyAuthorizer, authTokenAuthorizer, iamAuthorizer, staticCredentials, type Authorizer, type EventsWebSocketClient, type SubscriptionState } from '../src/client';
 import type { ClientMessage } from '../src/protocol/messages';
 import { API_KEY, FAST, IAM_KEY, apiKeyClient, recordStates, scriptedServer, startEmulator } from './support/fixtures';
 import { Collector, sleep, waitFor } from './support/wait';
@@ -254,6 +254,26 @@ describe('WebSocket client against the emulator', () => {
     const dropped = dropper.publish('default/f', [1]);
     await dropper.disconnect(false);
     await assert.rejects(dropped, (err: EventsError) => err.errorType === 'ClientClosed');
+  });
+
+  it('opens one socket when disconnect and a new operation race a slow connect authorizer', async () => {
+    // Each connect authorization waits for a gate; both gates open in the same tick, before any socket exists.
+    const gates: Array<() => void> = [];
+    const key = apiKeyAuthorizer(API_KEY);
+    const gated: Authorizer = async (r) => {
+      if (r.operation === 'connect') await new Promise<void>((open) => gates.push(open));
+      return key(r);
+    };
+    const client = track(new Events(emulator.httpUrl).createWebSocketClient(gated, FAST));
+    void client.connect().catch(() => {});
+    await client.disconnect(false);
+    const sub = client.subscribe('default/race');
+    await waitFor(() => gates.length === 2, 'both connect attempts');
+    gates.forEach((open) => open());
+    await sub.ready;
+    await sleep(200);
+    assert.equal(emulator.stats().totalConnections, 1, 'the abandoned attempt opened no socket');
+    assert.equal(emulator.stats().openConnections, 1);
   });
 
   it('opens a new socket on use after disconnect', async () => {

@@ -5,7 +5,7 @@ import { parseChannel } from '../protocol/channel';
 import { encodeAuthSubprotocol, encodeEvents } from '../protocol/encoding';
 import type { Endpoints } from '../protocol/endpoint';
 import { EventsError, fromServiceErrors } from '../protocol/errors';
-import { AUTH_SUBPROTOCOL_PREFIX, DEFAULT_CONNECTION_TIMEOUT_MS, EVENTS_SUBPROTOCOL } from '../protocol/limits';
+import { AUTH_SUBPROTOCOL_PREFIX, DEFAULT_CONNECTION_TIMEOUT_MS, EVENTS_SUBPROTOCOL, MAX_EVENTS_PER_REQUEST } from '../protocol/limits';
 import { parseServerMessage, type ClientMessage, type ServerMessage } from '../protocol/messages';
 import type { PublishResult } from '../protocol/publish-result';
 import { CONNECT_SIGNING_BODY, publishSigningBody, subscribeSigningBody } from '../protocol/signing-body';
@@ -155,6 +155,8 @@ export class EventsWebSocketClient {
   #retryTimer: NodeJS.Timeout | undefined;
   /** Keeps frames in call order while authorizers (IAM signing) run concurrently. */
   #sendChain: Promise<void> = Promise.resolve();
+  /** Incremented by each connection attempt and by disconnect(): an attempt that finds it changed was superseded. */
+  #attemptId = 0;
   /** Normalised publish channels already validated; flows publish to a few channels many times. */
   readonly #publishChannels = new Map<string, string>();
 
@@ -242,9 +244,8 @@ export class EventsWebSocketClient {
     const path = this.#publishPath(channel);
     const encoded = encodeEvents(events, { asciiSafe: true });
     if (this.#state.status === 'failed') throw this.#state.error;
-    const chunkCount = Math.ceil(encoded.length / 5);
-    const ready = this.#connection?.phase === 'ready' && this.#queue.length === 0;
-    if (!ready && this.#queue.length + chunkCount > this.#options.maxQueuedPublishes) {
+    const chunkCount = Math.ceil(encoded.length / MAX_EVENTS_PER_REQUEST);
+    if (!this.#canSendNow && this.#queue.length + chunkCount > this.#options.maxQueuedPublishes) {
       throw new EventsError({
         errorType: 'QueueFull',
         message: `not connected and ${this.#queue.length} publish requests are already waiting (limit ${this.#options.maxQueuedPublishes})`,
@@ -253,7 +254,7 @@ export class EventsWebSocketClient {
     const authorizer = options.authorizer ?? this.#authorizers.publish;
     return publishInChunks(encoded, (chunk) => {
       const request: PublishRequest = { id: randomUUID(), channel: path, events: chunk, authorizer, done: deferred<PublishResult>() };
-      if (this.#connection?.phase === 'ready' && this.#queue.length === 0) this.#sendPublish(request, this.#connection);
+      if (this.#canSendNow) this.#sendPublish(request, this.#connection!);
       else {
         this.#queue.push(request);
         this.#ensureConnection();
@@ -268,6 +269,7 @@ export class EventsWebSocketClient {
    */
   async disconnect(flush = true): Promise<void> {
     clearTimeout(this.#retryTimer);
+    this.#attemptId++;
     const conn = this.#connection;
     if (flush && conn?.phase === 'ready') {
       for (const request of this.#queue.splice(0)) this.#sendPublish(request, conn);
@@ -291,6 +293,11 @@ export class EventsWebSocketClient {
       record.ready.reject(closed);
     }
     this.#subscriptions.clear();
+  }
+
+  /** Connected, and nothing queued ahead (publishes keep their order). */
+  get #canSendNow(): boolean {
+    return this.#connection?.phase === 'ready' && this.#queue.length === 0;
   }
 
   #publishPath(channel: string): string {
@@ -338,15 +345,17 @@ export class EventsWebSocketClient {
   }
 
   async #open(attempt: number): Promise<void> {
+    const attemptId = ++this.#attemptId;
     this.#setState({ status: 'connecting', attempt });
     let headers: Record<string, string>;
     try {
       headers = await this.#authorize(this.#authorizers.connect, 'connect', () => CONNECT_SIGNING_BODY);
     } catch (err) {
-      if (this.#state.status === 'connecting') this.#afterFailure(err as EventsError, attempt);
+      if (attemptId === this.#attemptId) this.#afterFailure(err as EventsError, attempt);
       return;
     }
-    if (this.#state.status !== 'connecting') return;
+    // disconnect() or a newer attempt came while the authorizer ran (a slow credential fetch, say).
+    if (attemptId !== this.#attemptId) return;
     // `host` is the HTTP host, "used to validate the connection" (D-WS).
     const auth = { host: this.endpoints.httpHost, ...headers };
     const subprotocol = AUTH_SUBPROTOCOL_PREFIX + encodeAuthSubprotocol(auth);
