@@ -53,14 +53,9 @@ export class EndpointConnection {
   readonly #factory: ClientFactory;
   readonly #users = new Map<string, ConnectionUser>();
   #clients: Clients = { channels: new Map() };
-  readonly #closing = new Set<Promise<void>>();
 
   constructor(factory: ClientFactory) {
     this.#factory = factory;
-  }
-
-  get userCount(): number {
-    return this.#users.size;
   }
 
   get state(): ConnectionState {
@@ -149,16 +144,8 @@ export class EndpointConnection {
     const clients = this.#clients;
     this.#clients = { channels: new Map() };
     clients.stopListening?.();
-    const closing = (async () => {
-      clients.rest?.close();
-      await clients.webSocket?.disconnect(true);
-    })();
-    this.#closing.add(closing);
-    try {
-      await closing;
-    } finally {
-      this.#closing.delete(closing);
-    }
+    clients.rest?.close();
+    await clients.webSocket?.disconnect(true);
   }
 
   async #release(clients: Clients, shared: SharedChannel, userId: string): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { parseChannel } from '../protocol/channel';
 import { EventsError } from '../protocol/errors';
-import { publishStatus, type PublishResult } from '../protocol/publish-result';
+import { publishStatus, type PublishResult, type PublishStatus } from '../protocol/publish-result';
 import type { ConnectionState } from '../client/connection-state';
 import { evaluateProperty } from './evaluate';
 import { findEndpoint, refuseEveryMessage } from './endpoint-lookup';
@@ -27,7 +27,7 @@ interface PublishNode extends Node {
 
 /** What the node adds to each message it passes on (and to the message a Catch node receives). */
 export interface PublishReport extends PublishResult {
-  status: ReturnType<typeof publishStatus>;
+  status: PublishStatus;
   channel: string;
 }
 

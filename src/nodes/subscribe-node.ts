@@ -161,12 +161,9 @@ export function registerSubscribeNode(RED: NodeAPI): void {
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
-      const all = [...handles.keys()];
       handles.clear();
-      void (async () => {
-        await Promise.all(all.map((c) => connection.channelsOf(node.id).some((s) => s.channel === c) && unsubscribe(c)));
-        await connection.deregister(node);
-      })().finally(done);
+      // Deregistering releases this node's channels: the last listener of each unsubscribes.
+      void connection.deregister(node).finally(done);
     });
   }
 
