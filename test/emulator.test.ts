@@ -111,6 +111,12 @@ describe('emulator: the wire protocol, frame by frame', () => {
     await sleep(50);
     const data = s.frames.filter((f) => f.type === 'data').map((f) => `${f.id as string}:${f.event as string}`).sort();
     assert.deepEqual(data, ['deepwild:2', 'deepwild:{"n":1}', 'exact:2', 'exact:{"n":1}', 'wild:2', 'wild:{"n":1}']);
+    s.frames.length = 0;
+    // The bare namespace is not below `default/*` (an undocumented case; see fanOut).
+    s.send({ type: 'publish', id: 'p2', channel: 'default', events: ['3'], authorization: auth });
+    await s.next('publish_success');
+    await sleep(50);
+    assert.deepEqual(s.frames.filter((f) => f.type === 'data'), []);
     s.ws.close();
   });
 

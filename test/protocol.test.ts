@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { channelMatches, parseChannel } from '../src/protocol/channel';
+import { parseChannel } from '../src/protocol/channel';
 import { chunkEvents, decodeAuthSubprotocol, encodeAuthSubprotocol, encodeEvent, encodeEvents } from '../src/protocol/encoding';
 import { resolveEndpoints } from '../src/protocol/endpoint';
 import { EventsError, fromServiceErrors } from '../src/protocol/errors';
@@ -42,15 +42,6 @@ describe('protocol: channels', () => {
     assert.equal(errorType(() => parseChannel('a/*/b', 'subscribe')), 'InvalidChannel');
     assert.equal(errorType(() => parseChannel('a/b*', 'subscribe')), 'InvalidChannel');
     assert.equal(errorType(() => parseChannel('a/b/c/d/e/*', 'subscribe')), 'InvalidChannel');
-  });
-
-  it('matches wildcards at any depth below the prefix, never the prefix itself', () => {
-    assert.ok(channelMatches('/default/*', '/default/a'));
-    assert.ok(channelMatches('/default/*', '/default/a/b/c'));
-    assert.ok(!channelMatches('/default/*', '/default'));
-    assert.ok(!channelMatches('/default/*', '/defaultx/a'));
-    assert.ok(channelMatches('/default/a', '/default/a'));
-    assert.ok(!channelMatches('/default/a', '/default/a/b'));
   });
 });
 

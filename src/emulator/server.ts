@@ -165,7 +165,11 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     sub.connection.subscriptions.delete(sub.id);
   }
 
-  /** One `data` frame per event per matching subscription; `event` is the published JSON text (D-WS). */
+  /**
+   * One `data` frame per event per matching subscription; `event` is the published JSON text (D-WS).
+   * `/ns/*` receives every deeper channel (`/ns/a`, `/ns/a/b`), as D-TUT shows; whether it also receives the
+   * bare `/ns` is not documented (protocol.md §5, UNCERTAIN): here it does not.
+   */
   function fanOut(channel: ParsedChannel, delivered: readonly string[]): void {
     const targets: ServerSubscription[] = [];
     for (const sub of exact.get(channel.path) ?? []) targets.push(sub);

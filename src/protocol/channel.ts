@@ -48,14 +48,3 @@ export function parseChannel(channel: unknown, use: ChannelUse): ParsedChannel {
   }
   return { path: `/${segments.join('/')}`, segments, namespace: segments[0]!, wildcard };
 }
-
-/**
- * Whether a subscription pattern receives an event published to `channel` (both normalised paths).
- * `/ns/*` matches every deeper path (`/ns/a`, `/ns/a/b`), as D-TUT shows; whether it also matches
- * the bare `/ns` is UNCERTAIN (protocol.md §5) and we say no.
- */
-export function channelMatches(pattern: string, channel: string): boolean {
-  if (!pattern.endsWith('/*')) return pattern === channel;
-  const prefix = pattern.slice(0, -1);
-  return channel.startsWith(prefix) && channel.length > prefix.length;
-}
