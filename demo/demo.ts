@@ -103,39 +103,23 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   if (options.flow) writeFileSync(join(userDir, 'flows.json'), JSON.stringify(options.flow));
   else if (!existsSync(join(userDir, 'flows.json'))) writeFileSync(join(userDir, 'flows.json'), JSON.stringify(demoFlow(), null, 2));
 
-  const emulator = await createEmulator({ port: await freePort(options.emulatorPort ?? 4010), apiKeys: [DEMO_API_KEY] });
-  const port = await freePort(options.port ?? 1880);
+  const emulator = await startEmulatorOn(options.emulatorPort ?? 4010);
   const log = options.log ?? (() => {});
-  const nodeRed = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', join(userDir, 'settings.js')], {
-    cwd: userDir,
-    env: { ...process.env, PORT: String(port), APPSYNC_EVENTS_URL: emulator.httpUrl, APPSYNC_API_KEY: DEMO_API_KEY },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  let launched: Launched | undefined;
+  try {
+    // Another program can take the free port we found before Node-RED binds it: then try another.
+    for (let tries = 0; !launched; tries++) {
+      const port = await freePort(tries === 0 ? (options.port ?? 1880) : 0);
+      const attempt = await launchNodeRed(userDir, port, { ...process.env, PORT: String(port), APPSYNC_EVENTS_URL: emulator.httpUrl, APPSYNC_API_KEY: DEMO_API_KEY }, log);
+      if (attempt.started) launched = attempt;
+      else if (!attempt.portInUse || tries >= 2) throw new Error('Node-RED exited before its flows started');
+    }
+  } catch (err) {
+    await emulator.stop();
+    throw err;
+  }
+  const { nodeRed, exit, port } = launched;
   const editorUrl = `http://127.0.0.1:${port}/`;
-  let exited = false;
-  const exit = new Promise<void>((ok) =>
-    nodeRed.once('exit', () => {
-      exited = true;
-      ok();
-    }),
-  );
-
-  await new Promise<void>((ok, fail) => {
-    let buffered = '';
-    const onData = (chunk: Buffer) => {
-      buffered += chunk.toString();
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        log(line);
-        if (line.includes('Started flows')) ok();
-      }
-    };
-    nodeRed.stdout!.on('data', onData);
-    nodeRed.stderr!.on('data', onData);
-    void exit.then(() => fail(new Error('Node-RED exited before its flows started')));
-  });
 
   return {
     editorUrl,
@@ -143,7 +127,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     apiKey: DEMO_API_KEY,
     nodeRed,
     async stop() {
-      if (!exited) {
+      if (nodeRed.exitCode === null && nodeRed.signalCode === null) {
         nodeRed.kill('SIGINT');
         const timer = setTimeout(() => nodeRed.kill('SIGKILL'), 10_000);
         await exit;
@@ -152,6 +136,53 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       await emulator.stop();
     },
   };
+}
+
+/** The emulator on `preferred`, or on a free port when that one is taken (port 0 binds without a race). */
+async function startEmulatorOn(preferred: number): Promise<Emulator> {
+  try {
+    return await createEmulator({ port: preferred, apiKeys: [DEMO_API_KEY] });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    return createEmulator({ port: 0, apiKeys: [DEMO_API_KEY] });
+  }
+}
+
+interface Launched {
+  nodeRed: ChildProcess;
+  exit: Promise<void>;
+  port: number;
+  started: boolean;
+  portInUse: boolean;
+}
+
+/** Starts Node-RED and resolves once its flows started, or once it exited (saying whether its port was taken). */
+async function launchNodeRed(userDir: string, port: number, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<Launched> {
+  const nodeRed = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', join(userDir, 'settings.js')], {
+    cwd: userDir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exit = new Promise<void>((ok) => nodeRed.once('exit', () => ok()));
+  let portInUse = false;
+  const started = await new Promise<boolean>((settle) => {
+    let buffered = '';
+    const onData = (chunk: Buffer) => {
+      buffered += chunk.toString();
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        log(line);
+        if (line.includes('port in use')) portInUse = true;
+        if (line.includes('Started flows')) settle(true);
+      }
+    };
+    nodeRed.stdout!.on('data', onData);
+    nodeRed.stderr!.on('data', onData);
+    void exit.then(() => settle(false));
+  });
+  return { nodeRed, exit, port, started, portInUse };
 }
 
 function isBrokenLink(path: string): boolean {
