@@ -113,6 +113,24 @@ type PublishCheck =
 
 const HTML_UNSAFE = /[<>&=']/g;
 
+/** The errors whose wording differs between the transports. */
+interface TransportErrors {
+  tooManyEvents: ServiceErrorEntry;
+  throttled: ServiceErrorEntry;
+}
+
+// HTTP says BadRequestException/"Input …", WebSocket InvalidInputError/"input …" (KT integration tests).
+// Throttling was never observed (protocol.md §2.4, UNCERTAIN): HTTP answers as AppSync's other APIs do,
+// WebSocket with the errorType the Kotlin client maps to its rate-limit exception.
+const HTTP_ERRORS: TransportErrors = {
+  tooManyEvents: { errorType: 'BadRequestException', message: 'Input exceeded 5 event limit' },
+  throttled: { errorType: 'TooManyRequestsException', message: 'Rate exceeded' },
+};
+const WEBSOCKET_ERRORS: TransportErrors = {
+  tooManyEvents: { errorType: 'InvalidInputError', message: 'input exceeded 5 event limit' },
+  throttled: { errorType: 'LimitExceededError', message: 'Rate exceeded' },
+};
+
 /** Starts a local AppSync Events server (HTTP publish and WebSocket) on one port. */
 export async function createEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const region = options.region ?? 'us-east-1';
@@ -185,7 +203,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     }
   }
 
-  function checkPublish(channelText: string, eventTexts: readonly string[], tooMany: ServiceErrorEntry): PublishCheck {
+  function checkPublish(channelText: string, eventTexts: readonly string[], errors: TransportErrors): PublishCheck {
     let channel: ParsedChannel;
     try {
       channel = parseChannel(channelText, 'publish');
@@ -194,11 +212,11 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     }
     // An undefined namespace is refused as unauthorized, without a message (KT testPublishToNonConfiguredChannel).
     if (!namespaces.has(channel.namespace)) return { ok: false, status: 401, error: { errorType: 'UnauthorizedException' } };
-    if (eventTexts.length > MAX_EVENTS_PER_REQUEST) return { ok: false, status: 400, error: tooMany };
+    if (eventTexts.length > MAX_EVENTS_PER_REQUEST) return { ok: false, status: 400, error: errors.tooManyEvents };
     if (eventTexts.length === 0) return { ok: false, status: 400, error: { errorType: 'BadRequestException', message: 'Input must contain at least one event' } };
     if (throttleCount > 0) {
       throttleCount--;
-      return { ok: false, status: 429, error: { errorType: 'LimitExceededError', message: 'Rate exceeded' } };
+      return { ok: false, status: 429, error: errors.throttled };
     }
     const successful: SuccessfulEvent[] = [];
     const failed: FailedEvent[] = [];
@@ -270,11 +288,9 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
         sendJson(res, 400, { errors: [{ errorType: 'BadRequestException', message: 'The body must be {"channel": string, "events": [string]}' }] });
         return;
       }
-      // HTTP says BadRequestException/"Input …", WebSocket InvalidInputError/"input …" (KT integration tests).
-      const check = checkPublish(parsed.channel, parsed.events as string[], { errorType: 'BadRequestException', message: 'Input exceeded 5 event limit' });
+      const check = checkPublish(parsed.channel, parsed.events as string[], HTTP_ERRORS);
       if (!check.ok) {
-        const error = check.status === 429 ? { errorType: 'TooManyRequestsException', message: 'Rate exceeded' } : check.error;
-        sendJson(res, check.status, { errors: [error] });
+        sendJson(res, check.status, { errors: [check.error] });
         return;
       }
       sendJson(res, 200, { failed: check.failed, successful: check.successful });
@@ -425,9 +441,9 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
         conn.windowStart = now;
         conn.windowCount = 0;
       }
-      if (++conn.windowCount > options.publishRequestsPerSecond) return refuse({ errorType: 'LimitExceededError', message: 'Rate exceeded' });
+      if (++conn.windowCount > options.publishRequestsPerSecond) return refuse(WEBSOCKET_ERRORS.throttled);
     }
-    const check = checkPublish(message.channel, message.events, { errorType: 'InvalidInputError', message: 'input exceeded 5 event limit' });
+    const check = checkPublish(message.channel, message.events, WEBSOCKET_ERRORS);
     if (!check.ok) return refuse(check.error);
     send(conn, { id: message.id, type: 'publish_success', successful: check.successful, failed: check.failed });
     fanOut(check.channel, check.delivered);
