@@ -6,6 +6,7 @@ import type { Endpoints } from '../protocol/endpoint';
 import { EventsError, fromServiceErrors } from '../protocol/errors';
 import type { FailedEvent, ServiceErrorEntry, SuccessfulEvent } from '../protocol/messages';
 import type { PublishResult } from '../protocol/publish-result';
+import { publishSigningBody } from '../protocol/signing-body';
 import type { Authorizer } from './authorizer';
 import { fullJitterDelay } from './backoff';
 import { publishInChunks } from './chunked-publish';
@@ -75,19 +76,18 @@ export class EventsRestClient {
   }
 
   async #publishChunk(channel: string, events: string[], authorizer: Authorizer): Promise<PublishResult> {
-    const body = JSON.stringify({ channel, events });
+    // The HTTP body is the text IAM signs: the same bytes go over the wire.
+    const body = publishSigningBody(channel, events);
     for (let attempt = 0; ; attempt++) {
-      let answer: HttpAnswer;
+      let failure: unknown;
       try {
-        answer = await this.#post(body, await this.#authorize(authorizer, body, channel));
+        const answer = await this.#post(body, await this.#authorize(authorizer, body, channel));
+        if (answer.status >= 200 && answer.status < 300) return parseResult(answer.body);
+        failure = httpError(answer);
       } catch (err) {
-        const error = this.#scrubber.error(err);
-        if (!error.retryable || attempt >= this.#maxRetries) throw error;
-        await this.#wait(attempt, error);
-        continue;
+        failure = err;
       }
-      if (answer.status >= 200 && answer.status < 300) return parseResult(answer.body);
-      const error = this.#scrubber.error(httpError(answer));
+      const error = this.#scrubber.error(failure);
       if (!error.retryable || attempt >= this.#maxRetries) throw error;
       await this.#wait(attempt, error);
     }
