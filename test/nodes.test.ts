@@ -181,12 +181,18 @@ describe(`Node-RED ${nodeRedVersion} (Node.js ${process.version}) nodes against 
   });
 
   it('subscribes and unsubscribes dynamically with msg.action, and lists its subscriptions', async () => {
-    await helper.load(appsyncNodes, [TAB, ...endpoint(emulator), ...pub('p', { channel: '' }), ...sub('d', { channel: '', inputs: 1 })], KEY);
+    const complete = [
+      { id: 'complete', type: 'complete', z: 'tab', scope: ['d'], uncaught: false, wires: [['completed']] },
+      { id: 'completed', type: 'helper', z: 'tab' },
+    ];
+    await helper.load(appsyncNodes, [TAB, ...endpoint(emulator), ...pub('p', { channel: '' }), ...sub('d', { channel: '', inputs: 1 }), ...complete], KEY);
     const node = helper.getNode('d');
     const out = collect(helper.getNode('d-out'));
+    const completed = collect(helper.getNode('completed'));
     node.receive({ action: 'subscribe', topic: ['default/a', 'default/b/*'] });
-    // The server counts a subscription before its acknowledgement reaches the node: wait for the node's view.
-    await waitFor(() => statusTexts(node).at(-1) === 'appsync.status.subscribed-n', 'both subscriptions acknowledged');
+    // done() (seen by a Complete node) comes once both are acknowledged; msg.subscriptions lists the node's channels.
+    await waitFor(() => completed.length === 1, 'the subscribe action to complete');
+    assert.deepEqual(completed[0]!.subscriptions, ['/default/a', '/default/b/*']);
     node.receive({ action: 'getSubscriptions' });
     await waitFor(() => out.some((m) => m.topic === 'subscriptions'), 'the subscription list');
     const list = out.find((m) => m.topic === 'subscriptions')!.payload as Array<{ channel: string; state: string }>;
@@ -197,6 +203,8 @@ describe(`Node-RED ${nodeRedVersion} (Node.js ${process.version}) nodes against 
     assert.equal(out[0]!.topic, '/default/b/*');
     node.receive({ action: 'unsubscribe', topic: 'default/b/*' });
     await subscribed(emulator, 1);
+    await waitFor(() => completed.length === 3, 'the unsubscribe action to complete');
+    assert.deepEqual(completed[2]!.subscriptions, ['/default/a']);
     node.receive({ action: 'unsubscribe', topic: true });
     await subscribed(emulator, 0);
   });

@@ -134,11 +134,6 @@ export class EndpointConnection {
     };
   }
 
-  /** Channels this user listens to, with their states. */
-  channelsOf(userId: string): Array<{ channel: string; state: SubscriptionState }> {
-    return [...this.#clients.channels.values()].filter((c) => c.listeners.has(userId)).map((c) => ({ channel: c.subscription.channel, state: c.subscription.state }));
-  }
-
   /** Closes the clients now; queued publishes are flushed first when connected. Later use opens new ones. */
   async close(): Promise<void> {
     const clients = this.#clients;

@@ -81,10 +81,14 @@ export function registerSubscribeNode(RED: NodeAPI): void {
 
     const authorizer = def.authorizer ? { key: def.authorizer, authorizer: endpointNode.lazyAuthorizer(def.authorizer) } : undefined;
 
+    const isLive = (h: ChannelHandle) => h.state.status !== 'failed' && h.state.status !== 'closed';
+    /** The channels this node listens to now (a refused one is over: it is not listed). */
+    const liveChannels = () => [...handles.values()].filter(isLive).map((h) => h.channel);
+
     function subscribe(channel: unknown): ChannelHandle {
       const path = parseChannel(channel, 'subscribe').path;
       const existing = handles.get(path);
-      if (existing && existing.state.status !== 'failed' && existing.state.status !== 'closed') return existing;
+      if (existing && isLive(existing)) return existing;
       const handle = connection.listen(node.id, path, listener, authorizer);
       handles.set(path, handle);
       refreshStatus();
@@ -126,14 +130,14 @@ export function registerSubscribeNode(RED: NodeAPI): void {
             const started = channels.map((c) => subscribe(c));
             let timer: NodeJS.Timeout | undefined;
             await Promise.race([Promise.all(started.map((h) => h.ready)), new Promise<void>((resolve) => (timer = setTimeout(resolve, ACK_WAIT_MS)))]).finally(() => clearTimeout(timer));
-            msg.subscriptions = connection.channelsOf(node.id).map((s) => s.channel);
+            msg.subscriptions = liveChannels();
             done();
             return;
           }
           case 'unsubscribe': {
             const channels = (msg.topic as unknown) === true || msg.topic === undefined ? [...handles.keys()] : topics(msg.topic).map((c) => parseChannel(c, 'subscribe').path);
             await Promise.all(channels.map(unsubscribe));
-            msg.subscriptions = connection.channelsOf(node.id).map((s) => s.channel);
+            msg.subscriptions = liveChannels();
             done();
             return;
           }
