@@ -72,25 +72,21 @@ export function registerAuthorizerNode(RED: NodeAPI): void {
       return credentialProvider;
     };
 
+    // Built once and asked for on every operation; a configuration error is not kept, so it fails each one.
     const byRegion = new Map<string, Authorizer>();
+    let secretAuthorizer: Authorizer | undefined;
     node.authorizerFor = (region) => {
-      switch (node.authType) {
-        case 'apiKey':
-          return apiKeyAuthorizer(secret('apiKey', 'API key'));
-        case 'userPool':
-        case 'oidc':
-        case 'lambda':
-          return authTokenAuthorizer(secret('token', 'token'));
-        case 'iam': {
-          const key = region ?? '';
-          let authorizer = byRegion.get(key);
-          if (!authorizer) {
-            authorizer = iamAuthorizer({ region: key, credentials: iamCredentials(key) });
-            byRegion.set(key, authorizer);
-          }
-          return authorizer;
-        }
+      if (node.authType !== 'iam') {
+        secretAuthorizer ??= node.authType === 'apiKey' ? apiKeyAuthorizer(secret('apiKey', 'API key')) : authTokenAuthorizer(secret('token', 'token'));
+        return secretAuthorizer;
       }
+      const key = region ?? '';
+      let authorizer = byRegion.get(key);
+      if (!authorizer) {
+        authorizer = iamAuthorizer({ region: key, credentials: iamCredentials(key) });
+        byRegion.set(key, authorizer);
+      }
+      return authorizer;
     };
   }
 
