@@ -39,6 +39,19 @@ describe('no secret in any log line or error', () => {
     }
   });
 
+  it('stays bounded over a long IAM session, and still scrubs what it saw last', () => {
+    const s = new SecretScrubber();
+    for (let i = 0; i < 10_000; i++) {
+      s.addHeaders({
+        authorization: `AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20260101/us-east-1/appsync/aws4_request, SignedHeaders=host, Signature=${i.toString(16).padStart(64, '0')}`,
+        'x-amz-security-token': `session-token-${Math.floor(i / 1000)}`,
+      });
+    }
+    assert.ok(s.size <= 100, `${s.size} secrets kept`);
+    assert.equal(s.scrub('token session-token-9 leaked'), 'token [redacted] leaked');
+    assert.doesNotMatch(s.scrub('Signature=00000000000000000000000000000000000000000000000000000000000000ff'), /ff/);
+  });
+
   it('a whole session with refused and accepted credentials logs and throws nothing secret', async () => {
     // The emulator accepts none of these secrets, so every path ends in an error message from the service.
     const emulator = await startEmulator({ iam: [{ accessKeyId: 'AKIAOTHER', secretAccessKey: 'different', sessionToken: SECRETS.sessionToken }] });

@@ -16,6 +16,8 @@ const PATTERNS: Array<[RegExp, string]> = [
 
 /** Header names whose values are secrets. */
 const SECRET_HEADERS = new Set(['x-api-key', 'authorization', 'x-amz-security-token']);
+/** Keys and tokens change only when refreshed; the oldest are forgotten past this many. */
+const MAX_SECRETS = 100;
 
 /**
  * Remembers every secret value a client handles (keys, tokens, signatures) and removes them, and anything
@@ -25,12 +27,25 @@ export class SecretScrubber {
   readonly #secrets = new Set<string>();
 
   add(value: string | undefined): void {
-    if (value && value.length >= 4) this.#secrets.add(value);
+    if (!value || value.length < 4 || this.#secrets.has(value)) return;
+    if (this.#secrets.size >= MAX_SECRETS) this.#secrets.delete(this.#secrets.values().next().value!);
+    this.#secrets.add(value);
   }
 
-  /** Learns the secret values of an authorization header object. */
+  /** Secrets remembered now. */
+  get size(): number {
+    return this.#secrets.size;
+  }
+
+  /**
+   * Learns the secret values of an authorization header object. A SigV4 `authorization` header is new on every
+   * request and its secret parts are caught by the Signature and Credential patterns: keeping each would grow
+   * without end.
+   */
   addHeaders(headers: Readonly<Record<string, string>>): void {
-    for (const [k, v] of Object.entries(headers)) if (SECRET_HEADERS.has(k.toLowerCase())) this.add(v);
+    for (const [k, v] of Object.entries(headers)) {
+      if (SECRET_HEADERS.has(k.toLowerCase()) && !v.startsWith('AWS4-HMAC-SHA256')) this.add(v);
+    }
   }
 
   scrub(text: string): string {
