@@ -99,7 +99,7 @@ async function bareSubscriber(httpUrl: string, apiKey: string, channel: string, 
 }
 
 function libraryClient(job: WorkerJob): EventsWebSocketClient {
-  return new Events(job.emulator.httpUrl).createWebSocketClient(apiKeyAuthorizer(job.emulator.apiKey), { maxQueuedPublishes: 1_000_000 });
+  return new Events(job.emulator.httpUrl).createWebSocketClient(apiKeyAuthorizer(job.emulator.apiKey), { queueSize: 1_000_000 });
 }
 
 const scenarios: Record<string, (job: WorkerJob) => Promise<Values>> = {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { parseChannel } from '../src/protocol/channel';
-import { chunkEvents, decodeAuthSubprotocol, encodeAuthSubprotocol, encodeEvent, encodeEvents } from '../src/protocol/encoding';
+import { chunkEvents, decodeAuthSubprotocol, encodeAuthSubprotocol, encodeEvent, encodeEvents, escapeForSigning } from '../src/protocol/encoding';
 import { resolveEndpoints } from '../src/protocol/endpoint';
 import { EventsError, fromServiceErrors } from '../src/protocol/errors';
-import { parseServerMessage } from '../src/protocol/messages';
+import { parseServerMessage } from '../src/protocol/server-message';
 import { mergeChunkResults, publishStatus } from '../src/protocol/publish-result';
 import { publishSigningBody, subscribeSigningBody } from '../src/protocol/signing-body';
 
@@ -96,9 +96,9 @@ describe('protocol: events and encoding', () => {
     assert.equal(errorType(() => encodeEvent('é'.repeat(130 * 1024))), 'EventTooLarge');
   });
 
-  it('ASCII-safe encoding keeps the JSON value and leaves no HTML-unsafe or non-ASCII character', () => {
+  it('escaping for an IAM signature keeps the JSON value and leaves no HTML-unsafe or non-ASCII character', () => {
     const value = { s: `<a href='x'>&=é😀\u2028"\\/` };
-    const text = encodeEvent(value, { asciiSafe: true });
+    const [text] = escapeForSigning([encodeEvent(value)]);
     assert.match(text, /^[\x20-\x7e]*$/);
     assert.doesNotMatch(text, /[<>&=']/);
     assert.deepEqual(JSON.parse(text), value);

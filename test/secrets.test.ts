@@ -58,7 +58,7 @@ describe('no secret in any log line or error', () => {
     const { logger, lines } = capture();
     const errors: unknown[] = [];
     const events = new Events(emulator.httpUrl);
-    const options = { ...FAST, logger, authFailureRetryMs: 50 };
+    const options = { ...FAST, logger, authRetryDelayMs: 50 };
     const iam = iamAuthorizer({ region: 'us-east-1', credentials: staticCredentials({ accessKeyId: 'AKIAOTHER', secretAccessKey: SECRETS.secretAccessKey, sessionToken: SECRETS.sessionToken }) });
     const clients = [
       events.createWebSocketClient(apiKeyAuthorizer(SECRETS.apiKey), options),

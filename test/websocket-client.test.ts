@@ -50,7 +50,7 @@ describe('WebSocket client against the emulator', () => {
   it('delivers raw JSON text when asked', async () => {
     const client = track(apiKeyClient(emulator));
     const raw = new Collector<unknown>();
-    await client.subscribe('default/raw', { onEvent: raw.push }, { parse: false }).ready;
+    await client.subscribe('default/raw', { onEvent: raw.push }, { output: 'string' }).ready;
     await client.publish('default/raw', [{ a: [1, 2] }]);
     assert.deepEqual(await raw.waitFor(1), ['{"a":[1,2]}']);
   });
@@ -158,7 +158,7 @@ describe('WebSocket client against the emulator', () => {
   });
 
   it('reports a refused key as failed, fails waiting publishes, and does not retry in a storm', async () => {
-    const client = track(apiKeyClient(emulator, { authFailureRetryMs: 60_000 }, 'da2-wrongwrongwrongwrongwrong'));
+    const client = track(apiKeyClient(emulator, { authRetryDelayMs: 60_000 }, 'da2-wrongwrongwrongwrongwrong'));
     const states = recordStates(client);
     const sub = client.subscribe('default/a');
     const pending = client.publish('default/a', [1]);
@@ -175,12 +175,14 @@ describe('WebSocket client against the emulator', () => {
 
   it('retries a refused connection slowly and recovers when the credential becomes valid', async () => {
     let key = 'da2-wrongwrongwrongwrongwrong';
-    const client = track(new Events(emulator.httpUrl).createWebSocketClient(apiKeyAuthorizer(() => key), { ...FAST, authFailureRetryMs: 200 }));
+    const client = track(new Events(emulator.httpUrl).createWebSocketClient(apiKeyAuthorizer(() => key), { ...FAST, authRetryDelayMs: 200 }));
     const states = recordStates(client);
     const sub = client.subscribe('default/a');
-    await waitFor(() => states.some((s) => s.status === 'failed'), 'failure');
+    // `ready` settles with the refusal (awaiting it never hangs); the subscription stays and is made on recovery.
+    await assert.rejects(sub.ready, (err: EventsError) => err.errorType === 'UnauthorizedException');
+    assert.ok(states.some((s) => s.status === 'failed'));
     key = API_KEY;
-    await sub.ready;
+    await waitFor(() => sub.state.status === 'subscribed', 'the subscription after recovery');
     assert.equal(client.state.status, 'connected');
   });
 
@@ -234,7 +236,7 @@ describe('WebSocket client against the emulator', () => {
   });
 
   it('fails a publish at once when the queue is full', async () => {
-    const client = track(apiKeyClient(emulator, { maxQueuedPublishes: 2, reconnectBaseDelayMs: 5_000, reconnectMaxDelayMs: 5_000 }));
+    const client = track(apiKeyClient(emulator, { queueSize: 2, reconnectBaseDelayMs: 5_000, reconnectMaxDelayMs: 5_000 }));
     emulator.faults.refuseConnections(1);
     const queued = [client.publish('default/q', [1]), client.publish('default/q', [2])];
     queued.forEach((p) => p.catch(() => {}));
@@ -391,7 +393,7 @@ describe('WebSocket client against a scripted server', () => {
       if (m.type === 'connection_init') ws.send(JSON.stringify({ type: 'connection_ack', connectionTimeoutMs: 300000 }));
       if (m.type === 'publish' && (m.events as string[])[0] === '"answer"') ws.send(JSON.stringify({ type: 'publish_success', id: m.id, successful: [{ identifier: 'i', index: 0 }], failed: [] }));
     });
-    const client = new Events(server.url).createWebSocketClient(apiKeyAuthorizer('k'), { ...FAST, operationTimeoutMs: 200 });
+    const client = new Events(server.url).createWebSocketClient(apiKeyAuthorizer('k'), { ...FAST, requestTimeoutMs: 200 });
     try {
       await assert.rejects(client.publish('default/x', ['silence']), (err: EventsError) => err.errorType === 'Timeout' && err.retryable);
       assert.equal((await client.publish('default/x', ['answer'])).successful.length, 1);

@@ -68,7 +68,8 @@ export class SecretScrubber {
         hint: err.hint,
       });
     }
-    const message = err instanceof Error ? err.message : String(err);
+    // String() of a foreign object can itself throw (an own `toString` that is not a function).
+    const message = err instanceof Error && typeof err.message === 'string' ? err.message : typeof err === 'string' ? err : 'an unknown error';
     return new EventsError({ errorType: fallbackType, message: this.scrub(message) });
   }
 

@@ -16,7 +16,7 @@ import { SecretScrubber } from './redact';
 export interface RestClientOptions {
   logger?: Logger;
   /** Per request. */
-  timeoutMs?: number;
+  requestTimeoutMs?: number;
   /** Retries on throttling (429), 5xx and network errors; never on other 4xx. */
   maxRetries?: number;
   retryBaseDelayMs?: number;
@@ -38,7 +38,7 @@ export class EventsRestClient {
   readonly #agent: http.Agent;
   readonly #scrubber = new SecretScrubber();
   readonly #log: Logger;
-  readonly #timeoutMs: number;
+  readonly #requestTimeoutMs: number;
   readonly #maxRetries: number;
   readonly #retryBaseDelayMs: number;
   readonly #retryMaxDelayMs: number;
@@ -50,7 +50,7 @@ export class EventsRestClient {
     const secure = endpoints.httpUrl.startsWith('https:');
     this.#agent = secure ? new https.Agent({ keepAlive: true, ...options.tls }) : new http.Agent({ keepAlive: true });
     this.#log = this.#scrubber.logger(options.logger ?? silentLogger);
-    this.#timeoutMs = options.timeoutMs ?? 15_000;
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
     this.#maxRetries = options.maxRetries ?? 3;
     this.#retryBaseDelayMs = options.retryBaseDelayMs ?? 200;
     this.#retryMaxDelayMs = options.retryMaxDelayMs ?? 5_000;
@@ -118,7 +118,7 @@ export class EventsRestClient {
         {
           method: 'POST',
           agent: this.#agent,
-          timeout: this.#timeoutMs,
+          timeout: this.#requestTimeoutMs,
           headers: { accept: 'application/json', 'content-type': 'application/json', ...headers, 'content-length': Buffer.byteLength(body) },
         },
         (res) => {
@@ -128,7 +128,7 @@ export class EventsRestClient {
           res.on('error', reject);
         },
       );
-      req.on('timeout', () => req.destroy(new EventsError({ errorType: 'Timeout', message: `no answer from ${url.host} within ${this.#timeoutMs} ms` })));
+      req.on('timeout', () => req.destroy(new EventsError({ errorType: 'Timeout', message: `no answer from ${url.host} within ${this.#requestTimeoutMs} ms` })));
       req.on('error', (err) => reject(err instanceof EventsError ? err : new EventsError({ errorType: 'NetworkError', message: err.message, cause: err })));
       req.end(body);
     });

@@ -1,26 +1,45 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ServiceErrorEntry } from '../protocol/messages';
 import { SIGNING_PATH } from '../protocol/signing-body';
 import { verifySigV4, type SigV4Key } from './sigv4-verifier';
 
 export interface AuthConfig {
   region: string;
-  apiKeys: ReadonlySet<string>;
-  tokens: ReadonlySet<string>;
+  apiKeys: readonly string[];
+  tokens: readonly string[];
   iam: ReadonlyMap<string, SigV4Key>;
   now: () => Date;
 }
 
-export type AuthMode = 'API_KEY' | 'AUTH_TOKEN' | 'AWS_IAM';
+export type AuthOutcome = { ok: true } | { ok: false; error: ServiceErrorEntry; status: number };
 
-export type AuthOutcome = { ok: true; mode: AuthMode } | { ok: false; error: ServiceErrorEntry; status: number };
+/** Header names and values as the checks read them: names in lower case, values strings only. */
+export type HeaderRecord = Readonly<Record<string, string>>;
 
 /** The service's wording for a refused credential (protocol.md §2.4, §3.3 connection_error). */
 const UNAUTHORIZED: ServiceErrorEntry = { errorType: 'UnauthorizedException', message: 'You are not authorized to make this call.', errorCode: 401 };
 
-function lowerCase(headers: Readonly<Record<string, string | undefined>>): Record<string, string> {
+/**
+ * Lower-cased names; values that are not strings (a JSON object from a hostile client, a repeated HTTP header)
+ * count as absent.
+ */
+export function headerRecord(headers: Readonly<Record<string, unknown>>): HeaderRecord {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k.toLowerCase()] = v;
+  for (const [k, v] of Object.entries(headers)) if (typeof v === 'string') out[k.toLowerCase()] = v;
   return out;
+}
+
+const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+/**
+ * Compares a presented key or token with every accepted one in constant time: hashing first gives equal
+ * lengths, and no early exit tells an attacker how many characters or which key matched.
+ */
+function matchesOne(candidate: string, accepted: readonly string[]): boolean {
+  const presented = digest(candidate);
+  let match = false;
+  for (const a of accepted) match = timingSafeEqual(presented, digest(a)) || match;
+  return match;
 }
 
 /**
@@ -29,10 +48,9 @@ function lowerCase(headers: Readonly<Record<string, string | undefined>>): Recor
  * IAM requests are verified as `POST /event` over `body` (connect `{}`, the rebuilt subscribe/publish body,
  * or the literal HTTP body); a function body is built only for IAM.
  */
-export function checkAuthorization(headers: Readonly<Record<string, string | undefined>>, body: string | Buffer | (() => string), config: AuthConfig): AuthOutcome {
-  const h = lowerCase(headers);
+export function checkAuthorization(h: HeaderRecord, body: string | Buffer | (() => string), config: AuthConfig): AuthOutcome {
   const apiKey = h['x-api-key'];
-  if (apiKey !== undefined) return config.apiKeys.has(apiKey) ? { ok: true, mode: 'API_KEY' } : { ok: false, error: UNAUTHORIZED, status: 401 };
+  if (apiKey !== undefined) return matchesOne(apiKey, config.apiKeys) ? { ok: true } : { ok: false, error: UNAUTHORIZED, status: 401 };
   const authorization = h['authorization'];
   if (authorization === undefined) return { ok: false, error: UNAUTHORIZED, status: 401 };
   if (authorization.startsWith('AWS4-HMAC-SHA256')) {
@@ -40,10 +58,10 @@ export function checkAuthorization(headers: Readonly<Record<string, string | und
       { method: 'POST', path: SIGNING_PATH, query: '', headers: h, body: typeof body === 'function' ? body() : body },
       { region: config.region, service: 'appsync', lookup: (id) => config.iam.get(id), now: config.now() },
     );
-    if (result.ok) return { ok: true, mode: 'AWS_IAM' };
+    if (result.ok) return { ok: true };
     return { ok: false, error: { errorType: result.errorType, message: result.message, errorCode: result.status }, status: result.status };
   }
   // "The header can use a Bearer scheme" (D-WS).
   const token = authorization.replace(/^Bearer\s+/i, '');
-  return config.tokens.has(token) ? { ok: true, mode: 'AUTH_TOKEN' } : { ok: false, error: UNAUTHORIZED, status: 401 };
+  return matchesOne(token, config.tokens) ? { ok: true } : { ok: false, error: UNAUTHORIZED, status: 401 };
 }

@@ -117,7 +117,7 @@ export class EndpointConnection {
             for (const l of listeners.values()) l.onState(state, channel);
           },
         },
-        { parse: false, authorizer: authorizer?.authorizer },
+        { output: 'string', authorizer: authorizer?.authorizer },
       );
       shared = { key, subscription, listeners };
       clients.channels.set(key, shared);

@@ -71,15 +71,15 @@ export function registerEndpointNode(RED: NodeAPI): void {
       logger: logger(node),
       reconnectBaseDelayMs: seconds(def.reconnectBaseDelay, 1),
       reconnectMaxDelayMs: seconds(def.reconnectMaxDelay, 30),
-      authFailureRetryMs: seconds(def.authRetryDelay, 60),
-      operationTimeoutMs: seconds(def.requestTimeout, 15),
+      authRetryDelayMs: seconds(def.authRetryDelay, 60),
+      requestTimeoutMs: seconds(def.requestTimeout, 15),
       connectTimeoutMs: seconds(def.requestTimeout, 15),
-      maxQueuedPublishes: Number.parseInt(String(def.queueSize ?? ''), 10) || 1000,
+      queueSize: Number.parseInt(String(def.queueSize ?? ''), 10) || 1000,
     };
     // The authorizer is looked up when a client is made, not here: config nodes start in no set order.
     node.connection = new EndpointConnection({
       webSocket: () => new EventsWebSocketClient(endpoints, { connect: node.lazyAuthorizer() }, options),
-      rest: () => new EventsRestClient(endpoints, node.lazyAuthorizer(), { logger: options.logger, timeoutMs: options.operationTimeoutMs }),
+      rest: () => new EventsRestClient(endpoints, node.lazyAuthorizer(), { logger: options.logger, requestTimeoutMs: options.requestTimeoutMs }),
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {

@@ -1,63 +1,79 @@
 import { EventsError } from './errors';
 import { MAX_EVENTS_PER_REQUEST, MAX_EVENT_BYTES } from './limits';
 
-export interface EncodeOptions {
-  /**
-   * Write every character outside printable ASCII, and `<`, `>`, `&`, `=`, `'`, as `\uXXXX` escapes.
-   * The result is the same JSON value. Over WebSocket the service re-serialises the body it verifies for
-   * IAM, and events with `<`/`>` fail that check (aws/aws-appsync-community#400, protocol.md §4.1:
-   * consistent with an HTML-safe serialiser). With no such character left in the event strings, any
-   * standard serialiser reproduces exactly the bytes we signed.
-   */
-  asciiSafe?: boolean;
-}
-
-const UNSAFE = /[\u007f-\uffff<>&='\u2028\u2029]/g;
+/**
+ * `<`, `>`, `&`, `=`, `'`, U+2028, U+2029 and every non-ASCII character, written as \uXXXX in events whose
+ * body is signed for IAM over WebSocket. The service rebuilds that body to verify it, and events with `<`/`>`
+ * fail the check (aws/aws-appsync-community#400, protocol.md §4.1), consistent with an HTML-safe serialiser
+ * such as Gson's. Which other characters it rewrites is not known (UNCERTAIN): non-ASCII is escaped too, so
+ * that no serialiser choice can change the bytes. The result is the same JSON value; nothing else is escaped.
+ */
+const SIGNING_UNSAFE = /[\u007f-\uffff<>&=']/g;
 
 function escapeChar(c: string): string {
   return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+/** The same JSON texts with every character an IAM-signed WebSocket body must not carry raw escaped. */
+export function escapeForSigning(events: readonly string[]): string[] {
+  return events.map((e) => e.replace(SIGNING_UNSAFE, escapeChar));
 }
 
 function describeIndex(index: number | undefined): string {
   return index === undefined ? 'the event' : `event ${index}`;
 }
 
+function invalidEvent(index: number | undefined, why: string): EventsError {
+  return new EventsError({ errorType: 'InvalidEvent', message: `${describeIndex(index)} cannot be sent as JSON: ${why}` });
+}
+
+// JSON has no NaN, Infinity or BigInt: JSON.stringify would write null for the first two and throw for the
+// third. A sensor value that silently became null is worse than a clear error.
+function strictJson(_key: string, v: unknown): unknown {
+  if (typeof v === 'bigint') throw new TypeError('a BigInt is not a JSON value');
+  if (typeof v === 'number' && !Number.isFinite(v)) throw new TypeError(`${v} is not a JSON value`);
+  return v;
+}
+
+/**
+ * A Buffer (from a file, serial, TCP or MQTT node) is taken as UTF-8 JSON text, as the core JSON node would
+ * read it; any other Buffer is refused, never sent as Node's {"type":"Buffer","data":[...]} by surprise.
+ */
+function fromBuffer(bytes: Uint8Array, index: number | undefined): unknown {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return JSON.parse(text);
+  } catch {
+    throw invalidEvent(index, 'a Buffer payload must hold UTF-8 JSON text; convert it first (a JSON node, or toString("base64") for binary data)');
+  }
+}
+
 /** Encodes one value as the stringified JSON the protocol carries, or throws a clear InvalidEvent/EventTooLarge error. */
-export function encodeEvent(value: unknown, options: EncodeOptions = {}, index?: number): string {
+export function encodeEvent(value: unknown, index?: number): string {
+  const json = value instanceof Uint8Array ? fromBuffer(value, index) : value;
   let text: string | undefined;
   try {
-    text = JSON.stringify(value, (_key, v: unknown) => {
-      if (typeof v === 'bigint') throw new TypeError('a BigInt is not a JSON value');
-      return v;
-    });
+    text = JSON.stringify(json, strictJson);
   } catch (err) {
-    const why = err instanceof TypeError && /circular/i.test(err.message) ? 'it contains a circular reference' : (err as Error).message;
-    throw new EventsError({ errorType: 'InvalidEvent', message: `${describeIndex(index)} cannot be sent as JSON: ${why}` });
+    const message = err instanceof Error ? err.message : 'it is not serialisable';
+    throw invalidEvent(index, /circular/i.test(message) ? 'it contains a circular reference' : message);
   }
-  if (text === undefined) {
-    throw new EventsError({
-      errorType: 'InvalidEvent',
-      message: `${describeIndex(index)} cannot be sent as JSON: it is ${value === undefined ? 'undefined' : `a ${typeof value}`}`,
-    });
-  }
-  if (options.asciiSafe) text = text.replace(UNSAFE, escapeChar);
+  if (text === undefined) throw invalidEvent(index, `it is ${json === undefined ? 'undefined' : `a ${typeof json}`}`);
   // A UTF-16 code unit takes at most 3 UTF-8 bytes: short texts need no byte count.
   const bytes = text.length * 3 <= MAX_EVENT_BYTES ? 0 : Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_EVENT_BYTES) {
-    throw new EventsError({
-      errorType: 'EventTooLarge',
-      message: `${describeIndex(index)} is ${bytes} bytes as JSON; the limit is ${MAX_EVENT_BYTES} bytes (240 KB)`,
-    });
+    throw new EventsError({ errorType: 'EventTooLarge', message: `${describeIndex(index)} is ${bytes} bytes as JSON; the limit is ${MAX_EVENT_BYTES} bytes (240 KB)` });
   }
   return text;
 }
 
 /** Encodes a batch; the error names the caller's index of the first bad event. */
-export function encodeEvents(values: readonly unknown[], options: EncodeOptions = {}): string[] {
+export function encodeEvents(values: readonly unknown[]): string[] {
   if (!Array.isArray(values) || values.length === 0) {
     throw new EventsError({ errorType: 'EmptyBatch', message: 'there are no events to publish' });
   }
-  return values.map((v, i) => encodeEvent(v, options, values.length > 1 ? i : undefined));
+  return values.map((v, i) => encodeEvent(v, values.length > 1 ? i : undefined));
 }
 
 /** Splits a batch into requests of at most 5 events, in order. */
@@ -72,8 +88,12 @@ export function encodeAuthSubprotocol(headers: Readonly<Record<string, string>>)
   return Buffer.from(JSON.stringify(headers), 'utf8').toString('base64url');
 }
 
-/** Inverse of encodeAuthSubprotocol; accepts padded and standard base64 too. */
+/** Inverse of encodeAuthSubprotocol; accepts padded and standard base64 too. Never throws: bad input is undefined. */
 export function decodeAuthSubprotocol(value: string): unknown {
   const normalised = value.replace(/-/g, '+').replace(/_/g, '/').replace(/=+$/, '');
-  return JSON.parse(Buffer.from(normalised, 'base64').toString('utf8'));
+  try {
+    return JSON.parse(Buffer.from(normalised, 'base64').toString('utf8'));
+  } catch {
+    return undefined;
+  }
 }

@@ -1,26 +1,5 @@
 import type { ServiceErrorEntry } from './messages';
 
-/**
- * Error types this library raises itself, beside the service's own `errorType` values
- * (UnauthorizedException, BadRequestException, InvalidInputError, LimitExceededError, …).
- */
-export type ClientErrorType =
-  | 'InvalidChannel'
-  | 'InvalidEvent'
-  | 'EventTooLarge'
-  | 'EmptyBatch'
-  | 'InvalidEndpoint'
-  | 'InvalidConfiguration'
-  | 'CredentialsError'
-  | 'QueueFull'
-  | 'Timeout'
-  | 'ConnectionClosed'
-  | 'ClientClosed'
-  | 'NetworkError'
-  | 'EndpointNotFound'
-  | 'ProtocolError'
-  | 'HttpError';
-
 export interface EventsErrorInit {
   errorType: string;
   message: string;
@@ -77,6 +56,8 @@ const HINTS: Record<string, string> = {
   ClientClosed: 'The client was closed before the operation finished.',
 };
 
+const SIGNATURE_HINT = "The IAM signature was refused: check the secret access key, the session token, the region and this machine's clock.";
+
 /** The one error type of the library: carries the service's errorType, code, message and whether a retry may help. */
 export class EventsError extends Error {
   readonly errorType: string;
@@ -90,12 +71,13 @@ export class EventsError extends Error {
     this.errorType = init.errorType;
     this.code = init.code;
     this.retryable = init.retryable ?? !PERMANENT_TYPES.has(init.errorType);
-    this.hint = init.hint ?? HINTS[init.errorType];
+    this.hint = init.hint ?? (isSignatureMismatch(this) ? SIGNATURE_HINT : HINTS[init.errorType]);
   }
 
   /** True when the error says the credentials were refused (the connection must not be retried quickly). */
   get isAuthError(): boolean {
     return (
+      isSignatureMismatch(this) ||
       this.errorType === 'UnauthorizedException' ||
       this.errorType === 'Unauthorized' ||
       this.errorType === 'NotAuthorizedException' ||
@@ -105,6 +87,14 @@ export class EventsError extends Error {
       this.code === 403
     );
   }
+}
+
+/**
+ * The service reports a SigV4 mismatch as BadRequestException with AWS's usual wording (I-14001, I-400): it is
+ * a credential or clock problem, not a bad channel.
+ */
+function isSignatureMismatch(err: EventsError): boolean {
+  return err.errorType === 'InvalidSignatureException' || (err.errorType === 'BadRequestException' && /signature/i.test(err.message));
 }
 
 /** Builds an error from the service's `errors` array; the first entry carries the most detail (protocol.md §3.3). */

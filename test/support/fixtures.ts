@@ -7,7 +7,7 @@ export const API_KEY = 'da2-testkeytestkeytestkeytest';
 export const IAM_KEY = { accessKeyId: 'AKIATESTEXAMPLE00001', secretAccessKey: 'testSecretKeyTESTsecretKEY0123456789abcd' };
 
 /** Fast timings so that reconnect tests take milliseconds, not minutes. */
-export const FAST: WebSocketClientOptions = { reconnectBaseDelayMs: 20, reconnectMaxDelayMs: 200, authFailureRetryMs: 60_000, connectTimeoutMs: 2_000, operationTimeoutMs: 2_000 };
+export const FAST: WebSocketClientOptions = { reconnectBaseDelayMs: 20, reconnectMaxDelayMs: 200, authRetryDelayMs: 60_000, connectTimeoutMs: 2_000, requestTimeoutMs: 2_000 };
 
 export function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   return createEmulator({ apiKeys: [API_KEY], iam: [IAM_KEY], tokens: ['good-token'], namespaces: ['default', 'other'], ...options });

@@ -1,0 +1,96 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { MAX_CLIENT_REQUEST_BYTES } from '../protocol/limits';
+import { isJsonObject, type ServiceErrorEntry } from '../protocol/messages';
+import { checkAuthorization, headerRecord, type AuthConfig } from './auth';
+import { checkPublish, HTTP_ERRORS, type PublishCheck } from './publish-check';
+
+export interface HttpPublishContext {
+  auth: AuthConfig;
+  namespaces: ReadonlySet<string>;
+  throttled(): boolean;
+  /** Counts a request received, answered or refused. */
+  received(): void;
+  /** Fans an accepted publish out to subscribers. */
+  deliver(check: Extract<PublishCheck, { ok: true }>): void;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'access-control-allow-origin': '*' });
+  res.end(text);
+}
+
+function sendErrors(res: ServerResponse, status: number, error: ServiceErrorEntry): void {
+  sendJson(res, status, { errors: [error] });
+}
+
+// How the service answers an oversized body is not documented (protocol.md §2.4, UNCERTAIN): 413 as API Gateway does.
+const TOO_LARGE: ServiceErrorEntry = { errorType: 'PayloadTooLargeException', message: `Request body is larger than ${MAX_CLIENT_REQUEST_BYTES} bytes` };
+
+/**
+ * Reads a body up to the limit; a larger one is refused as soon as it is known (by Content-Length, or by the
+ * bytes received), never buffered whole.
+ */
+function readBody(req: IncomingMessage, res: ServerResponse, then: (body: Buffer) => void): void {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  const refuse = () => {
+    res.setHeader('connection', 'close');
+    sendErrors(res, 413, TOO_LARGE);
+    req.destroy();
+  };
+  if (declared > MAX_CLIENT_REQUEST_BYTES) return refuse();
+  const parts: Buffer[] = [];
+  let size = 0;
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > MAX_CLIENT_REQUEST_BYTES) {
+      req.removeAllListeners('data');
+      refuse();
+    } else parts.push(chunk);
+  });
+  req.on('end', () => {
+    if (size <= MAX_CLIENT_REQUEST_BYTES) then(Buffer.concat(parts));
+  });
+  req.on('error', () => {});
+}
+
+function parsePublishBody(body: Buffer): { channel: string; events: string[] } | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!isJsonObject(parsed) || typeof parsed.channel !== 'string' || !Array.isArray(parsed.events)) return undefined;
+  const events = parsed.events.filter((e): e is string => typeof e === 'string');
+  return events.length === parsed.events.length ? { channel: parsed.channel, events } : undefined;
+}
+
+/** `POST /event` (D-PUBHTTP), CORS preflight for browsers, and the service's errors for anything else. */
+export function createHttpHandler(ctx: HttpPublishContext): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, {
+        'access-control-allow-origin': '*',
+        'access-control-allow-methods': 'POST',
+        'access-control-allow-headers': req.headers['access-control-request-headers'] ?? '*',
+      });
+      res.end();
+      return;
+    }
+    if (url.pathname !== '/event') return sendErrors(res, 404, { errorType: 'NotFoundException', message: `No route for ${url.pathname}; publish with POST /event` });
+    if (req.method !== 'POST') return sendErrors(res, 405, { errorType: 'UnsupportedOperation', message: 'Publishing with POST is the only supported action over the endpoint' });
+    ctx.received();
+    readBody(req, res, (body) => {
+      const outcome = checkAuthorization(headerRecord(req.headers), body, ctx.auth);
+      if (!outcome.ok) return sendErrors(res, outcome.status, { errorType: outcome.error.errorType, message: outcome.error.message });
+      const request = parsePublishBody(body);
+      if (!request) return sendErrors(res, 400, { errorType: 'BadRequestException', message: 'The body must be {"channel": string, "events": [string]}' });
+      const check = checkPublish(request.channel, request.events, ctx.namespaces, HTTP_ERRORS, ctx.throttled);
+      if (!check.ok) return sendErrors(res, check.status, check.error);
+      sendJson(res, 200, { failed: check.failed, successful: check.successful });
+      ctx.deliver(check);
+    });
+  };
+}
