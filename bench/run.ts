@@ -188,10 +188,10 @@ async function main(): Promise<void> {
   const fanout: Array<[number, Values]> = [];
   for (const k of [1, 10, 100]) fanout.push([k, await measure(tls, 'emu-fanout', { subscribers: k, events: Math.round(size(100_000, 10_000) / k) })]);
 
-  const limited = { messages: size(300, 100), rate: 100, lingerMs: 50 };
+  const limited = { messages: size(300, 100), rate: 100, coalesceMs: 50 };
   const coalesceOff = await measure(tls, 'coalesce', { ...limited, coalesce: false }, 25);
   const coalesceOn = await measure(tls, 'coalesce', { ...limited, coalesce: true }, 25);
-  const burst = { messages: size(5_000, 1_000), rate: 0, lingerMs: 10 };
+  const burst = { messages: size(5_000, 1_000), rate: 0, coalesceMs: 10 };
   const burstOff = await measure(tls, 'coalesce', { ...burst, coalesce: false });
   const burstOn = await measure(tls, 'coalesce', { ...burst, coalesce: true });
 
@@ -227,9 +227,9 @@ async function main(): Promise<void> {
       what: `${k} subscriber${k > 1 ? 's' : ''}: received by clients / queued by the emulator`,
       value: `${fmt(v.received!)} / ${fmt(v.enqueued!)}`,
     })),
-    { section: '7. Publish batching in the node (`Batching` option)', what: 'under 25 requests/s per connection, 100 msg/s offered: accepted events/s, refused (off)', value: `${fmt(coalesceOff.acceptedPerSecond!, 1)}, ${fmt(coalesceOff.refused!)} refused` },
-    { section: '', what: 'same, batching on (linger 50 ms)', value: `${fmt(coalesceOn.acceptedPerSecond!, 1)}, ${fmt(coalesceOn.refused!)} refused`, versus: 'off', ratio: ratio(coalesceOn.acceptedPerSecond!, coalesceOff.acceptedPerSecond!) },
-    { section: '', what: 'no rate limit, burst of single-event messages: events/s off / on (linger 10 ms)', value: `${fmt(burstOff.acceptedPerSecond!)} / ${fmt(burstOn.acceptedPerSecond!)}`, ratio: ratio(burstOn.acceptedPerSecond!, burstOff.acceptedPerSecond!) },
+    { section: '7. Publish coalescing in the node (`Coalesce` option)', what: 'under 25 requests/s per connection, 100 msg/s offered: accepted events/s, refused (off)', value: `${fmt(coalesceOff.acceptedPerSecond!, 1)}, ${fmt(coalesceOff.refused!)} refused` },
+    { section: '', what: 'same, coalescing on (coalesce within 50 ms)', value: `${fmt(coalesceOn.acceptedPerSecond!, 1)}, ${fmt(coalesceOn.refused!)} refused`, versus: 'off', ratio: ratio(coalesceOn.acceptedPerSecond!, coalesceOff.acceptedPerSecond!) },
+    { section: '', what: 'no rate limit, burst of single-event messages: events/s off / on (coalesce within 10 ms)', value: `${fmt(burstOff.acceptedPerSecond!)} / ${fmt(burstOn.acceptedPerSecond!)}`, ratio: ratio(burstOn.acceptedPerSecond!, burstOff.acceptedPerSecond!) },
   ];
 
   const emulatorBound = fanout[0]![1].enqueued! < 1.2 * subBare.rate!;

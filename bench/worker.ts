@@ -328,7 +328,7 @@ const scenarios: Record<string, (job: WorkerJob) => Promise<Values>> = {
       TAB,
       ...endpointNodes(job.emulator.httpUrl),
       place({ id: 'src', type: 'bench-source', name: 'src', wires: [['pub']] }),
-      place({ id: 'pub', type: 'events-publish', endpoint: 'bench-ep', channel: 'default/coalesce', transport: 'websocket', coalesce: Boolean(job.params.coalesce), coalesceMs: Number(job.params.lingerMs), wires: [['ok']] }, 1),
+      place({ id: 'pub', type: 'events-publish', endpoint: 'bench-ep', channel: 'default/coalesce', transport: 'websocket', coalesce: Boolean(job.params.coalesce), coalesceMs: Number(job.params.coalesceMs), wires: [['ok']] }, 1),
       place({ id: 'ok', type: 'bench-sink', name: 'ok', wires: [] }, 2),
       place({ id: 'catch', type: 'catch', scope: ['pub'], uncaught: false, wires: [['failed']] }, 3),
       place({ id: 'failed', type: 'bench-sink', name: 'failed', wires: [] }, 4),

@@ -1,15 +1,16 @@
 import http from 'node:http';
 import https from 'node:https';
-import { parseChannel } from '../protocol/channel';
 import { encodeEvents } from '../protocol/encoding';
 import type { Endpoints } from '../protocol/endpoint';
 import { EventsError, fromServiceErrors } from '../protocol/errors';
-import type { FailedEvent, ServiceErrorEntry, SuccessfulEvent } from '../protocol/messages';
+import { parseErrorAnswer, parsePublishAnswer } from '../protocol/http-answer';
+import { MAX_SERVER_FRAME_BYTES } from '../protocol/limits';
 import type { PublishResult } from '../protocol/publish-result';
 import { publishSigningBody } from '../protocol/signing-body';
 import type { Authorizer } from './authorizer';
 import { fullJitterDelay } from './backoff';
 import { publishInChunks } from './chunked-publish';
+import { PublishChannels } from './publish-channels';
 import { silentLogger, type Logger } from './logger';
 import { SecretScrubber } from './redact';
 
@@ -43,6 +44,7 @@ export class EventsRestClient {
   readonly #retryBaseDelayMs: number;
   readonly #retryMaxDelayMs: number;
   readonly #random: (() => number) | undefined;
+  readonly #publishChannels = new PublishChannels();
 
   constructor(endpoints: Endpoints, authorizer: Authorizer, options: RestClientOptions = {}) {
     this.endpoints = endpoints;
@@ -59,7 +61,7 @@ export class EventsRestClient {
 
   /** Publishes events (each element one event) in requests of at most 5, sent one after another in order. */
   async publish(channel: string, events: readonly unknown[], options: { authorizer?: Authorizer } = {}): Promise<PublishResult> {
-    const { path } = parseChannel(channel, 'publish');
+    const path = this.#publishChannels.path(channel);
     const encoded = encodeEvents(events);
     const authorizer = options.authorizer ?? this.#authorizer;
     let previous: Promise<unknown> = Promise.resolve();
@@ -82,8 +84,11 @@ export class EventsRestClient {
       let failure: unknown;
       try {
         const answer = await this.#post(body, await this.#authorize(authorizer, body, channel));
-        if (answer.status >= 200 && answer.status < 300) return parseResult(answer.body);
-        failure = httpError(answer);
+        if (answer.status >= 200 && answer.status < 300) {
+          const result = parsePublishAnswer(answer.body, events.length);
+          if (!('invalid' in result)) return result;
+          failure = new EventsError({ errorType: 'ProtocolError', message: result.invalid, retryable: true });
+        } else failure = httpError(answer);
       } catch (err) {
         failure = err;
       }
@@ -123,7 +128,12 @@ export class EventsRestClient {
         },
         (res) => {
           const parts: Buffer[] = [];
-          res.on('data', (c: Buffer) => parts.push(c));
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            size += c.length;
+            if (size <= MAX_SERVER_FRAME_BYTES) parts.push(c);
+            else res.destroy(new EventsError({ errorType: 'ProtocolError', message: `the publish answer is larger than ${MAX_SERVER_FRAME_BYTES} bytes`, retryable: true }));
+          });
           res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString('utf8') }));
           res.on('error', reject);
         },
@@ -135,23 +145,8 @@ export class EventsRestClient {
   }
 }
 
-function parseResult(body: string): PublishResult {
-  try {
-    const o = JSON.parse(body) as { successful?: SuccessfulEvent[]; failed?: FailedEvent[] };
-    return { successful: Array.isArray(o.successful) ? o.successful : [], failed: Array.isArray(o.failed) ? o.failed : [] };
-  } catch {
-    throw new EventsError({ errorType: 'ProtocolError', message: 'the publish answer is not JSON' });
-  }
-}
-
 function httpError(answer: HttpAnswer): EventsError {
-  let errors: ServiceErrorEntry[] | undefined;
-  try {
-    errors = (JSON.parse(answer.body) as { errors?: ServiceErrorEntry[] }).errors;
-  } catch {
-    errors = undefined;
-  }
-  const base = fromServiceErrors(errors, `HTTP ${answer.status}`);
+  const base = fromServiceErrors(parseErrorAnswer(answer.body), `HTTP ${answer.status}`);
   const retryable = answer.status === 429 || answer.status >= 500;
   const errorType = base.errorType === 'UnknownError' ? (answer.status === 404 ? 'EndpointNotFound' : 'HttpError') : base.errorType;
   return new EventsError({ errorType, message: base.message.slice(base.errorType.length + 2), code: answer.status, retryable });

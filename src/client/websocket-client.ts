@@ -6,7 +6,7 @@ import type { Endpoints } from '../protocol/endpoint';
 import { EventsError, fromServiceErrors } from '../protocol/errors';
 import { MAX_EVENTS_PER_REQUEST } from '../protocol/limits';
 import type { InvalidFrame, ServerMessage, ServiceErrorEntry } from '../protocol/messages';
-import type { PublishResult } from '../protocol/publish-result';
+import { accountsForEvery, type PublishResult } from '../protocol/publish-result';
 import { CONNECT_SIGNING_BODY, publishSigningBody, subscribeSigningBody } from '../protocol/signing-body';
 import type { Authorizer, Operation } from './authorizer';
 import { publishInChunks } from './chunked-publish';
@@ -15,6 +15,7 @@ import { deferred } from './deferred';
 import { OrderedSends } from './frame-writer';
 import { silentLogger, type Logger } from './logger';
 import { PendingOperations } from './pending-operations';
+import { PublishChannels } from './publish-channels';
 import { MemoryPublishQueue, type PublishQueue, type PublishRequest } from './publish-queue';
 import { stateAfterFailure } from './reconnect-policy';
 import { SecretScrubber } from './redact';
@@ -115,8 +116,7 @@ export class EventsWebSocketClient {
   #retryTimer: NodeJS.Timeout | undefined;
   /** Subscriptions given up on (timeout) whose acknowledgement may still come: the server then holds them, so they are released. */
   readonly #abandoned = new Set<string>();
-  /** Normalised publish channels already validated; flows publish to a few channels many times. */
-  readonly #publishChannels = new Map<string, string>();
+  readonly #publishChannels = new PublishChannels();
 
   constructor(endpoints: Endpoints, authorizers: WebSocketAuthorizers, options: WebSocketClientOptions = {}) {
     this.endpoints = endpoints;
@@ -202,7 +202,7 @@ export class EventsWebSocketClient {
    * While disconnected, requests wait in a bounded queue; when it is full the call fails at once.
    */
   async publish(channel: string, events: readonly unknown[], options: PublishOptions = {}): Promise<PublishResult> {
-    const path = this.#publishPath(channel);
+    const path = this.#publishChannels.path(channel);
     const encoded = encodeEvents(events);
     if (this.#state.status === 'failed') throw this.#state.error;
     const chunkCount = Math.ceil(encoded.length / MAX_EVENTS_PER_REQUEST);
@@ -258,16 +258,6 @@ export class EventsWebSocketClient {
   /** Connected, and nothing queued ahead (publishes keep their order). */
   #canSendNow(): boolean {
     return this.#session?.phase === 'ready' && this.#queue.size === 0;
-  }
-
-  #publishPath(channel: string): string {
-    let path = this.#publishChannels.get(channel);
-    if (path === undefined) {
-      path = parseChannel(channel, 'publish').path;
-      if (this.#publishChannels.size >= 1_000) this.#publishChannels.clear();
-      this.#publishChannels.set(channel, path);
-    }
-    return path;
   }
 
   // --- connection lifecycle -------------------------------------------------------------------------
@@ -538,16 +528,6 @@ export class EventsWebSocketClient {
     else if (kind === 'subscribe') this.#onSubscribeError(id, error);
     else this.#onUnsubscribed(id, error);
   }
-}
-
-/** Every event index of the request appears once, in `successful` or in `failed` (D-WS, D-PUBHTTP). */
-function accountsForEvery(result: PublishResult, count: number): boolean {
-  const seen = new Set<number>();
-  for (const e of [...result.successful, ...result.failed]) {
-    if (e.index >= count || seen.has(e.index)) return false;
-    seen.add(e.index);
-  }
-  return seen.size === count;
 }
 
 function describeState(state: ConnectionState): string {

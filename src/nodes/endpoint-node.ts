@@ -24,6 +24,8 @@ export interface EndpointDef extends NodeDef {
 export interface EndpointNode extends Node {
   connection: EndpointConnection | undefined;
   endpoints: Endpoints | undefined;
+  /** How long one request may wait for its acknowledgement (the `requestTimeout` property). */
+  requestTimeoutMs: number;
   /** Why the endpoint cannot be used, when it cannot. */
   configError: EventsError | undefined;
   /** The authorizer of `authorizerNodeId` (or of this endpoint when absent) for this endpoint's region. */
@@ -67,13 +69,14 @@ export function registerEndpointNode(RED: NodeAPI): void {
       return;
     }
     const endpoints = node.endpoints;
+    node.requestTimeoutMs = seconds(def.requestTimeout, 15);
     const options = {
       logger: logger(node),
       reconnectBaseDelayMs: seconds(def.reconnectBaseDelay, 1),
       reconnectMaxDelayMs: seconds(def.reconnectMaxDelay, 30),
       authRetryDelayMs: seconds(def.authRetryDelay, 60),
-      requestTimeoutMs: seconds(def.requestTimeout, 15),
-      connectTimeoutMs: seconds(def.requestTimeout, 15),
+      requestTimeoutMs: node.requestTimeoutMs,
+      connectTimeoutMs: node.requestTimeoutMs,
       queueSize: Number.parseInt(String(def.queueSize ?? ''), 10) || 1000,
     };
     // The authorizer is looked up when a client is made, not here: config nodes start in no set order.

@@ -6,7 +6,7 @@ import { EventsError } from '../protocol/errors';
  */
 export function toNodeError(err: unknown): Error {
   if (err instanceof EventsError) {
-    const error = new Error(err.hint ? `${err.message}. ${err.hint}` : err.message);
+    const error = new Error(err.hint ? `${sentence(err.message)} ${err.hint}` : err.message);
     Object.assign(error, { code: err.errorType });
     return error;
   }
@@ -19,4 +19,9 @@ export function errorLabel(err: EventsError): string {
   if (err.errorType === 'EndpointNotFound' || err.errorType === 'InvalidEndpoint') return 'endpoint error';
   if (err.errorType === 'InvalidChannel' || err.errorType === 'BadRequestException') return 'channel error';
   return err.errorType;
+}
+
+/** The service's messages sometimes end with a full stop ("…to make this call."), ours do not. */
+function sentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
 }

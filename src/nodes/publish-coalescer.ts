@@ -14,7 +14,7 @@ interface Pending {
 }
 
 /**
- * Merges single events published to the same channel within `lingerMs` into one request of up to 5,
+ * Merges single events published to the same channel within `coalesceMs` into one request of up to 5,
  * in arrival order, and gives each caller the result of its own event (as index 0). AppSync limits publish
  * requests per connection, not events, so this multiplies what one connection can carry.
  */
@@ -23,7 +23,7 @@ export class PublishCoalescer {
 
   constructor(
     private readonly send: (channel: string, events: readonly unknown[]) => Promise<PublishResult>,
-    private readonly lingerMs: number,
+    private readonly coalesceMs: number,
   ) {}
 
   add(channel: string, event: unknown): Promise<PublishResult> {
@@ -32,7 +32,7 @@ export class PublishCoalescer {
     return new Promise((resolve, reject) => {
       let pending = this.#pending.get(channel);
       if (!pending) {
-        pending = { items: [], timer: setTimeout(() => void this.#flushChannel(channel), this.lingerMs) };
+        pending = { items: [], timer: setTimeout(() => void this.#flushChannel(channel), this.coalesceMs) };
         this.#pending.set(channel, pending);
       }
       pending.items.push({ event, resolve, reject });

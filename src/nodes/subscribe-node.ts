@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { ConnectionState } from '../client/connection-state';
 import { parseChannel } from '../protocol/channel';
+import { isJsonObject } from '../protocol/messages';
+import { receivedEventProblem } from '../protocol/received-event';
 import { EventsError } from '../protocol/errors';
 import type { ChannelHandle, ChannelListener } from './endpoint-connection';
 import { evaluateProperty } from './evaluate';
@@ -25,9 +27,6 @@ interface SubscribeNode extends Node {
 
 type Send = (msg: NodeMessage) => void;
 type Done = (err?: Error) => void;
-
-/** How long a dynamic subscribe waits for its acknowledgement before `done()` anyway (it keeps trying). */
-const ACK_WAIT_MS = 15_000;
 
 export function registerSubscribeNode(RED: NodeAPI): void {
   const t: Translate = (key, subs) => RED._(key, subs);
@@ -60,18 +59,27 @@ export function registerSubscribeNode(RED: NodeAPI): void {
     let idCounter = 0;
     const nextMessageId = () => idPrefix + (idCounter++ >>> 0).toString(16).padStart(8, '0');
 
+    // An event that cannot become a message goes to Catch on this node; the next one is delivered as usual.
+    const refuseEvent = (channel: string, why: string, errorType = 'InvalidEvent') =>
+      node.error(toNodeError(new EventsError({ errorType, message: `an event on ${channel} was not delivered: ${why}` })), { topic: channel });
+
     const listener: ChannelListener = {
       onEvent(event, channel) {
+        const problem = receivedEventProblem(event, parse);
+        if (problem) return refuseEvent(channel, problem);
         let payload: unknown = event;
         if (parse) {
           try {
             payload = JSON.parse(event);
           } catch {
-            node.error(toNodeError(new EventsError({ errorType: 'ProtocolError', message: `an event on ${channel} is not valid JSON` })), { payload: event, topic: channel });
-            return;
+            return refuseEvent(channel, 'it is not valid JSON', 'ProtocolError');
           }
         }
-        node.send({ payload, topic: channel, appsync: { channel, receivedAt: Date.now() }, _msgid: nextMessageId() });
+        try {
+          node.send({ payload, topic: channel, appsync: { channel, receivedAt: Date.now() }, _msgid: nextMessageId() });
+        } catch (err) {
+          refuseEvent(channel, err instanceof Error ? err.message : 'Node-RED could not send it');
+        }
       },
       onState: () => refreshStatus(),
       onError(error, channel) {
@@ -85,8 +93,7 @@ export function registerSubscribeNode(RED: NodeAPI): void {
     /** The channels this node listens to now (a refused one is over: it is not listed). */
     const liveChannels = () => [...handles.values()].filter(isLive).map((h) => h.channel);
 
-    function subscribe(channel: unknown): ChannelHandle {
-      const path = parseChannel(channel, 'subscribe').path;
+    function subscribe(path: string): ChannelHandle {
       const existing = handles.get(path);
       if (existing && isLive(existing)) return existing;
       const handle = connection.listen(node.id, path, listener, authorizer);
@@ -108,7 +115,7 @@ export function registerSubscribeNode(RED: NodeAPI): void {
       void (async () => {
         try {
           const channel = def.channelType === 'env' ? await evaluateProperty(RED, staticChannel, 'env', node, {}) : staticChannel;
-          subscribe(channel);
+          subscribe(parseChannel(channel, 'subscribe').path);
         } catch (err) {
           show({ fill: 'red', shape: 'ring', text: err instanceof EventsError ? errorLabel(err) : 'error' });
           node.error(toNodeError(err), { topic: staticChannel });
@@ -116,26 +123,33 @@ export function registerSubscribeNode(RED: NodeAPI): void {
       })();
     }
 
-    function topics(value: unknown): string[] {
-      const list = Array.isArray(value) ? value : [value];
-      return list.map((v) => (typeof v === 'object' && v !== null && 'topic' in v ? (v as { topic: unknown }).topic : v)) as string[];
+    /**
+     * The channels a `msg.topic` names: one channel, or an array of channels or `{ topic }` objects (as the core
+     * MQTT node takes). Every one is checked before any is used: one invalid channel fails the whole message and
+     * subscribes (or unsubscribes) nothing.
+     */
+    function channelsOf(value: unknown): string[] {
+      const list: unknown[] = Array.isArray(value) ? value : [value];
+      if (list.length === 0) throw new EventsError({ errorType: 'InvalidChannel', message: 'msg.topic must name the channel(s)' });
+      return list.map((v) => parseChannel(isJsonObject(v) && 'topic' in v ? v.topic : v, 'subscribe').path);
     }
 
     async function handle(msg: NodeMessageInFlow, send: Send, done: Done): Promise<void> {
       try {
         switch (msg.action) {
           case 'subscribe': {
-            const channels = topics(msg.topic);
-            if (channels.length === 0 || channels.some((c) => !c)) throw new EventsError({ errorType: 'InvalidChannel', message: 'msg.topic must name the channel(s) to subscribe to' });
-            const started = channels.map((c) => subscribe(c));
+            const started = channelsOf(msg.topic).map(subscribe);
+            // Waits for the acknowledgements up to the endpoint's request timeout; a subscription still pending then keeps trying.
             let timer: NodeJS.Timeout | undefined;
-            await Promise.race([Promise.all(started.map((h) => h.ready)), new Promise<void>((resolve) => (timer = setTimeout(resolve, ACK_WAIT_MS)))]).finally(() => clearTimeout(timer));
+            const acknowledged = Promise.all(started.map((h) => h.ready));
+            await Promise.race([acknowledged, new Promise<void>((resolve) => (timer = setTimeout(resolve, endpointNode.requestTimeoutMs)))]).finally(() => clearTimeout(timer));
             msg.subscriptions = liveChannels();
             done();
             return;
           }
           case 'unsubscribe': {
-            const channels = (msg.topic as unknown) === true || msg.topic === undefined ? [...handles.keys()] : topics(msg.topic).map((c) => parseChannel(c, 'subscribe').path);
+            const topic: unknown = msg.topic;
+            const channels = topic === true || topic === undefined ? [...handles.keys()] : channelsOf(topic);
             await Promise.all(channels.map(unsubscribe));
             msg.subscriptions = liveChannels();
             done();

@@ -26,7 +26,9 @@ function invalid(channel: string, why: string): EventsError {
  * the stricter reading, so that we never send a channel the service could refuse.
  */
 export function parseChannel(channel: unknown, use: ChannelUse): ParsedChannel {
-  if (typeof channel !== 'string') throw invalid(String(channel), 'a channel must be a string');
+  if (typeof channel !== 'string') {
+    throw new EventsError({ errorType: 'InvalidChannel', message: `a channel must be a string, not ${describeType(channel)}` });
+  }
   const trimmed = channel.replace(/^\//, '').replace(/\/$/, '');
   if (trimmed === '') throw invalid(channel, 'it is empty');
   const segments = trimmed.split('/');
@@ -47,4 +49,11 @@ export function parseChannel(channel: unknown, use: ChannelUse): ParsedChannel {
     }
   }
   return { path: `/${segments.join('/')}`, segments, namespace: segments[0]!, wildcard };
+}
+
+/** Names a value's type without calling its toString, which a foreign object can make throw. */
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }

@@ -40,3 +40,8 @@ export const MAX_CLIENT_REQUEST_BYTES = 4 * 1024 * 1024;
  * runtime. JSON from real devices and services stays far below 100 levels.
  */
 export const MAX_EVENT_DEPTH = 100;
+/**
+ * Events longer than this (in characters of JSON text) are refused by the Node-RED nodes. The service's limit
+ * is 240 KB per event; this leaves room for any way of counting it and stays well below the frame limit.
+ */
+export const MAX_RECEIVED_EVENT_CHARS = 1024 * 1024;

@@ -23,3 +23,13 @@ export function mergeChunkResults(parts: ReadonlyArray<{ offset: number; result:
   merged.failed.sort((a, b) => a.index - b.index);
   return merged;
 }
+
+/** Every event index of a request of `count` events appears once, in `successful` or in `failed` (D-WS, D-PUBHTTP). */
+export function accountsForEvery(result: PublishResult, count: number): boolean {
+  const seen = new Set<number>();
+  for (const e of [...result.successful, ...result.failed]) {
+    if (e.index >= count || seen.has(e.index)) return false;
+    seen.add(e.index);
+  }
+  return seen.size === count;
+}

@@ -24,7 +24,7 @@ function eventIndex(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < MAX_EVENTS_PER_REQUEST ? value : undefined;
 }
 
-function successfulEvents(value: unknown): SuccessfulEvent[] | undefined {
+export function successfulEvents(value: unknown): SuccessfulEvent[] | undefined {
   if (!Array.isArray(value) || value.length > MAX_EVENTS_PER_REQUEST) return undefined;
   const out: SuccessfulEvent[] = [];
   for (const e of value) {
@@ -35,7 +35,7 @@ function successfulEvents(value: unknown): SuccessfulEvent[] | undefined {
   return out;
 }
 
-function failedEvents(value: unknown): FailedEvent[] | undefined {
+export function failedEvents(value: unknown): FailedEvent[] | undefined {
   if (!Array.isArray(value) || value.length > MAX_EVENTS_PER_REQUEST) return undefined;
   const out: FailedEvent[] = [];
   for (const e of value) {

@@ -1,4 +1,4 @@
-import { MAX_EVENT_DEPTH } from './limits';
+import { MAX_EVENT_DEPTH, MAX_RECEIVED_EVENT_CHARS } from './limits';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -27,4 +27,14 @@ export function nestedDeeperThan(text: string, max = MAX_EVENT_DEPTH): boolean {
     } else if (c === CLOSE_BRACKET || c === CLOSE_BRACE) depth--;
   }
   return false;
+}
+
+/**
+ * Why an event from the service cannot become a Node-RED message, or undefined when it can: larger than the
+ * nodes take, or (when it will be parsed) nested deeper than Node-RED can clone.
+ */
+export function receivedEventProblem(text: string, parsed: boolean): string | undefined {
+  if (text.length > MAX_RECEIVED_EVENT_CHARS) return `it is ${text.length} characters long; the nodes take events up to ${MAX_RECEIVED_EVENT_CHARS}`;
+  if (parsed && nestedDeeperThan(text)) return `it is nested more than ${MAX_EVENT_DEPTH} levels deep, more than Node-RED can copy between nodes`;
+  return undefined;
 }
