@@ -1,5 +1,4 @@
-import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import type { STSClient } from '@aws-sdk/client-sts';
 import { EventsError } from '../../protocol/errors';
 
 export interface AwsCredentials {
@@ -62,9 +61,11 @@ export function cachedCredentials(provider: AwsCredentialProvider, refreshBefore
  * (profile), web identity, container and instance metadata — the same order as the AWS SDKs.
  */
 export function defaultCredentialChain(options: { profile?: string } = {}): AwsCredentialProvider {
-  const chain = defaultProvider(options.profile ? { profile: options.profile } : {});
+  // Loaded on first use, like every AWS SDK package here (iam.ts says why).
+  let chain: ReturnType<typeof import('@aws-sdk/credential-provider-node').defaultProvider> | undefined;
   return cachedCredentials(async () => {
     try {
+      chain ??= (await import('@aws-sdk/credential-provider-node')).defaultProvider(options.profile ? { profile: options.profile } : {});
       const c = await chain();
       return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, expiration: c.expiration };
     } catch (err) {
@@ -90,9 +91,11 @@ export function assumeRoleCredentials(source: AwsCredentialProvider, options: As
   if (!/^arn:aws[\w-]*:iam::\d{12}:role\/.+/.test(options.roleArn)) {
     throw new EventsError({ errorType: 'InvalidConfiguration', message: `"${options.roleArn}" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)` });
   }
-  const sts = new STSClient({ region: options.region, credentials: source, endpoint: options.stsEndpoint });
+  let sts: STSClient | undefined;
   return cachedCredentials(async () => {
     try {
+      const { STSClient, AssumeRoleCommand } = await import('@aws-sdk/client-sts');
+      sts ??= new STSClient({ region: options.region, credentials: source, endpoint: options.stsEndpoint });
       const out = await sts.send(
         new AssumeRoleCommand({
           RoleArn: options.roleArn,

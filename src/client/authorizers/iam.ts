@@ -1,5 +1,4 @@
-import { SignatureV4 } from '@smithy/signature-v4';
-import { Hash } from '@smithy/hash-node';
+import type { SignatureV4 } from '@smithy/signature-v4';
 import { EventsError } from '../../protocol/errors';
 import { SIGNING_PATH } from '../../protocol/signing-body';
 import type { Authorizer } from '../authorizer';
@@ -34,15 +33,11 @@ export function iamAuthorizer(options: IamAuthorizerOptions): Authorizer {
       message: 'IAM authorization needs the API region; it is derived only from standard AppSync URLs, so set it for a custom domain',
     });
   }
-  const signer = new SignatureV4({
-    service: 'appsync',
-    region: options.region,
-    credentials: options.credentials,
-    sha256: Hash.bind(null, 'sha256'),
-  });
+  let signer: Promise<SignatureV4> | undefined;
   return async (request) => {
+    signer ??= createSigner(options);
     const url = new URL(request.httpUrl);
-    const signed = await signer.sign(
+    const signed = await (await signer).sign(
       {
         method: 'POST',
         protocol: url.protocol,
@@ -57,4 +52,13 @@ export function iamAuthorizer(options: IamAuthorizerOptions): Authorizer {
     );
     return { ...signed.headers };
   };
+}
+
+/**
+ * The SigV4 signer is loaded on first use: the AWS SDK packages cost about 100 ms and 17 MB at start-up, which a
+ * flow that uses an API key should not pay (on a Raspberry Pi, seconds of Node-RED start-up).
+ */
+async function createSigner(options: IamAuthorizerOptions): Promise<SignatureV4> {
+  const [{ SignatureV4 }, { Hash }] = await Promise.all([import('@smithy/signature-v4'), import('@smithy/hash-node')]);
+  return new SignatureV4({ service: 'appsync', region: options.region, credentials: options.credentials, sha256: Hash.bind(null, 'sha256') });
 }
