@@ -166,7 +166,7 @@ export function registerSubscribeNode(RED: NodeAPI): void {
           default:
             throw new EventsError({
               errorType: 'InvalidConfiguration',
-              message: `unknown msg.action "${String(msg.action)}": use subscribe, unsubscribe or getSubscriptions${staticChannel ? ' (and clear the channel in the node settings)' : ''}`,
+              message: `unknown msg.action ${describeAction(msg.action)}: use subscribe, unsubscribe or getSubscriptions${staticChannel ? ' (and clear the channel in the node settings)' : ''}`,
             });
         }
       } catch (err) {
@@ -186,4 +186,11 @@ export function registerSubscribeNode(RED: NodeAPI): void {
   }
 
   RED.nodes.registerType('events-subscribe', EventsSubscribeNode);
+}
+
+/** The unknown action as the user can recognise it, without calling a foreign object's toString. */
+function describeAction(action: unknown): string {
+  if (typeof action === 'string') return `"${action.slice(0, 50)}"`;
+  if (typeof action === 'number' || typeof action === 'boolean') return String(action);
+  return action === null ? 'null' : `(${Array.isArray(action) ? 'an array' : `a ${typeof action}`})`;
 }

@@ -33,6 +33,8 @@ interface Helper {
   log(): { args: unknown[][] };
   /** The runtime's node registry: `getFlows()` is what Node-RED saves and exports. */
   _redNodes: { getFlows(): { flows: unknown[] } };
+  /** The sinon sandbox whose spies on Node.prototype and the log keep every call (and its node) until reset. */
+  _sandbox: { resetHistory(): void };
 }
 
 /** Node-RED treats a node without x and y as a config node; tab nodes get coordinates here. */
@@ -62,7 +64,18 @@ export const helper: Helper = {
   get _redNodes() {
     return raw._redNodes;
   },
+  get _sandbox() {
+    return raw._sandbox;
+  },
 };
+
+/**
+ * Forgets the calls the helper's spies recorded. They hold every node that ever logged or set a status, so a
+ * test that measures the heap across hundreds of deploys would otherwise measure the spies.
+ */
+export function forgetSpiedCalls(): void {
+  raw._sandbox.resetHistory();
+}
 
 /** The status texts one node set, in order. */
 export function statusTexts(node: TestNode): Array<string | undefined> {
