@@ -3,8 +3,13 @@ import { parseChannel } from '../src/protocol/channel';
 import { chunkEvents, decodeAuthSubprotocol, encodeAuthSubprotocol, encodeEvent, encodeEvents, escapeForSigning } from '../src/protocol/encoding';
 import { resolveEndpoints } from '../src/protocol/endpoint';
 import { EventsError, fromServiceErrors } from '../src/protocol/errors';
-import { parseServerMessage } from '../src/protocol/server-message';
-import { mergeChunkResults, publishStatus } from '../src/protocol/publish-result';
+import { clampConnectionTimeout, parseServerMessage } from '../src/protocol/server-message';
+import { MAX_ERROR_ENTRIES, MAX_ERROR_MESSAGE_CHARS, sanitiseErrors } from '../src/protocol/service-errors';
+import { parseErrorAnswer, parsePublishAnswer } from '../src/protocol/http-answer';
+import { stringRecord } from '../src/protocol/client-message';
+import { nestedDeeperThan, receivedEventProblem } from '../src/protocol/received-event';
+import { dataFrames, encodeServerMessage } from '../src/protocol/server-frame';
+import { accountsForEvery, mergeChunkResults, publishStatus } from '../src/protocol/publish-result';
 import { publishSigningBody, subscribeSigningBody } from '../src/protocol/signing-body';
 
 function errorType(fn: () => unknown): string {
@@ -161,5 +166,111 @@ describe('protocol: server messages and errors', () => {
     assert.ok(e.hint);
     assert.equal(fromServiceErrors([{ errorType: 'LimitExceededError' }], 'slow down').retryable, true);
     assert.equal(fromServiceErrors(undefined, 'nothing').errorType, 'UnknownError');
+  });
+});
+
+describe('protocol: the boundary holds against malformed input', () => {
+  const hostile = { toString: 1, valueOf: 1 };
+
+  it('reduces error entries to short printable strings and finite codes', () => {
+    const errors = sanitiseErrors([{ errorType: hostile, message: hostile, errorCode: hostile }, null, 'x', { errorType: 'Bad Type!', message: `a\u001b[2Jb${'m'.repeat(3_000)}`, errorCode: 1e300 }, ...Array(20).fill({})]);
+    // The first MAX_ERROR_ENTRIES entries are read; the two that are not objects are dropped.
+    assert.equal(errors.length, MAX_ERROR_ENTRIES - 2);
+    assert.deepEqual(errors[0], {});
+    assert.equal(errors[1]?.errorType, undefined);
+    assert.equal(errors[1]?.errorCode, undefined);
+    assert.doesNotMatch(errors[1]!.message!, /\u001b/);
+    assert.ok(errors[1]!.message!.length <= MAX_ERROR_MESSAGE_CHARS + 1);
+    assert.deepEqual(sanitiseErrors('boom'), []);
+    // An error from such entries is an ordinary EventsError, never a TypeError.
+    assert.equal(fromServiceErrors(errors, 'fallback').errorType, 'UnknownError');
+  });
+
+  it('clamps connectionTimeoutMs: no reconnect storm, no timer overflow', () => {
+    for (const [given, expected] of [[0, 10_000], [-1, 10_000], [1e12, 3_600_000], ['300000', 300_000], [hostile, 300_000], [Number.NaN, 300_000], [120_000, 120_000]] as const) {
+      const ack = parseServerMessage(JSON.stringify({ type: 'connection_ack', connectionTimeoutMs: given }));
+      assert.ok(ack.type === 'connection_ack' && ack.connectionTimeoutMs === expected, `${JSON.stringify(given)} → ${JSON.stringify(ack)}`);
+    }
+    assert.equal(clampConnectionTimeout(undefined), 300_000);
+  });
+
+  it('refuses publish_success answers that do not list every event as an array of entries', () => {
+    for (const bad of [{}, { successful: 'all', failed: [] }, { successful: [], failed: null }, { successful: [{ identifier: 'i', index: 7 }], failed: [] }, { successful: [{ identifier: 'i', index: '0' }], failed: [] }]) {
+      const parsed = parseServerMessage(JSON.stringify({ type: 'publish_success', id: 'p1', ...bad }));
+      assert.ok(parsed.type === 'invalid' && parsed.id === 'p1', JSON.stringify(bad));
+    }
+    assert.ok(!accountsForEvery({ successful: [{ identifier: 'a', index: 0 }], failed: [] }, 2));
+    assert.ok(!accountsForEvery({ successful: [{ identifier: 'a', index: 0 }], failed: [{ identifier: 'b', index: 0 }] }, 2));
+    assert.ok(accountsForEvery({ successful: [{ identifier: 'a', index: 1 }], failed: [{ identifier: 'b', index: 0 }] }, 2));
+    assert.deepEqual(parsePublishAnswer('{"successful":[]}', 1), { invalid: 'the publish answer has no valid successful and failed lists' });
+    assert.deepEqual(parseErrorAnswer('{"errors":[{"errorType":{"a":1}}]}'), [{}]);
+  });
+
+  it('keeps only ids of the documented form on answers, and builds fresh objects for data frames', () => {
+    assert.equal(parseServerMessage('{"type":"subscribe_success","id":"has space"}').type, 'invalid');
+    assert.equal(parseServerMessage('{"type":"subscribe_success","id":7}').type, 'invalid');
+    const data = parseServerMessage('{"type":"data","id":"s","event":"1","__proto__":{"x":1}}');
+    assert.deepEqual(Object.keys(data), ['type', 'id', 'event']);
+  });
+
+  it('decodes a connect authorization that is not base64 JSON to undefined, never a throw', () => {
+    assert.equal(decodeAuthSubprotocol('%%%'), undefined);
+    assert.deepEqual(stringRecord(decodeAuthSubprotocol(Buffer.from('[1]').toString('base64url'))), {});
+    assert.deepEqual(stringRecord({ 'x-api-key': 1, host: 'h' }), { host: 'h' });
+  });
+
+  it('finds events nested too deep for Node-RED with one scan, ignoring brackets in strings', () => {
+    assert.equal(nestedDeeperThan('['.repeat(101) + ']'.repeat(101)), true);
+    assert.equal(nestedDeeperThan('['.repeat(100) + ']'.repeat(100)), false);
+    assert.equal(nestedDeeperThan(JSON.stringify({ s: '['.repeat(500) })), false);
+    assert.equal(nestedDeeperThan(JSON.stringify({ s: '"\\[' + '['.repeat(500) })), false);
+    assert.match(receivedEventProblem('['.repeat(2_000) + ']'.repeat(2_000), true) ?? '', /100 levels/);
+    assert.equal(receivedEventProblem('['.repeat(2_000) + ']'.repeat(2_000), false), undefined);
+    assert.match(receivedEventProblem(`"${'x'.repeat(1024 * 1024)}"`, false) ?? '', /characters long/);
+  });
+});
+
+describe('protocol: what is published is what the user gave', () => {
+  it('counts 240 KB on the unescaped text: 50,000 "€" (150 KB) are accepted', () => {
+    const text = encodeEvent('€'.repeat(50_000));
+    assert.equal(Buffer.byteLength(text), 150_002);
+    assert.equal(text, `"${'€'.repeat(50_000)}"`);
+  });
+
+  it('escapes only for an IAM-signed WebSocket body, keeping the value', () => {
+    const [escaped] = escapeForSigning(['{"a":"<€>"}']);
+    assert.equal(escaped, '{"a":"\\u003c\\u20ac\\u003e"}');
+    assert.deepEqual(JSON.parse(escaped!), { a: '<€>' });
+  });
+
+  it('reads a Buffer as UTF-8 JSON text and refuses any other', () => {
+    assert.equal(encodeEvent(Buffer.from('{ "t": 21.5 }')), '{"t":21.5}');
+    assert.equal(encodeEvent(Buffer.from('"text"')), '"text"');
+    assert.throws(() => encodeEvent(Buffer.from([0, 1, 2])), /Buffer payload must hold UTF-8 JSON text/);
+    assert.throws(() => encodeEvent(Buffer.from([0x22, 0xff, 0x22])), /Buffer payload/);
+  });
+
+  it('refuses NaN and Infinity anywhere instead of sending null', () => {
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, { t: Number.NEGATIVE_INFINITY }, [1, Number.NaN]]) {
+      assert.throws(() => encodeEvent(bad), (err: EventsError) => err.errorType === 'InvalidEvent' && /is not a JSON value/.test(err.message));
+    }
+  });
+
+  it('names a channel of the wrong type without calling its toString', () => {
+    assert.throws(() => parseChannel({ toString: 1 }, 'publish'), /a channel must be a string, not an object/);
+    assert.throws(() => parseChannel(null, 'subscribe'), /not null/);
+    assert.throws(() => parseChannel(['a'], 'subscribe'), /not an array/);
+  });
+
+  it('calls a signature mismatch an auth error, with a hint about keys and clocks', () => {
+    const e = fromServiceErrors([{ errorType: 'BadRequestException', message: 'The request signature we calculated does not match the signature you provided.' }], 'x');
+    assert.ok(e.isAuthError);
+    assert.match(e.hint ?? '', /clock/);
+    assert.equal(fromServiceErrors([{ errorType: 'BadRequestException', message: 'Invalid Channel Format' }], 'x').isAuthError, false);
+  });
+
+  it('frames a data event for many subscriptions exactly as JSON.stringify would', () => {
+    const frame = dataFrames('{"a":"\\"<x>\\""}');
+    for (const id of ['s1', 'a"b']) assert.equal(frame(id), encodeServerMessage({ type: 'data', id, event: '{"a":"\\"<x>\\""}' }));
   });
 });

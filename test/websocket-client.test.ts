@@ -423,6 +423,28 @@ describe('WebSocket client against a scripted server', () => {
     }
   });
 
+  it('sends a publish again on the next connection when the socket drops before its acknowledgement (at-least-once)', async () => {
+    const publishes: string[] = [];
+    const server = await scriptedServer((ws, m) => {
+      if (m.type === 'connection_init') ws.send(JSON.stringify({ type: 'connection_ack' }));
+      if (m.type !== 'publish') return;
+      publishes.push(String(m.id));
+      // The first attempt is never answered: the socket dies with the publish in flight.
+      if (publishes.length === 1) ws.terminate();
+      else ws.send(JSON.stringify({ type: 'publish_success', id: m.id, successful: [{ identifier: 'i', index: 0 }], failed: [] }));
+    });
+    const client = new Events(server.url).createWebSocketClient(apiKeyAuthorizer('k'), FAST);
+    try {
+      const result = await client.publish('default/x', ['once']);
+      assert.equal(result.successful.length, 1);
+      assert.equal(publishes.length, 2);
+      assert.equal(publishes[0], publishes[1], 'the same request, sent again');
+    } finally {
+      await client.disconnect(false);
+      await server.close();
+    }
+  });
+
   it('times out a handshake without connection_ack and reconnects', async () => {
     let connections = 0;
     const server = await scriptedServer((ws, m) => {
