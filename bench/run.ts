@@ -144,19 +144,38 @@ async function main(): Promise<void> {
   process.stderr.write(`bench: ${QUICK ? 'quick' : 'full'} mode, ${RUNS} run(s) per figure\n`);
 
   const subEvents = size(100_000, 10_000);
-  const [subBare, subLib, subNode, nodeCeiling] = await measureTogether(tls, [
+  const [subBare, subLib, subNode, nodeCeiling] = ONLY === 'pub' || ONLY === 'http' ? [{}, {}, {}, {}] : await measureTogether(tls, [
     { scenario: 'sub-bare', params: { events: subEvents } },
     { scenario: 'sub-lib', params: { events: subEvents } },
     { scenario: 'sub-node', params: { events: subEvents } },
     { scenario: 'node-ceiling', params: { events: subEvents } },
   ]) as [Values, Values, Values, Values];
   if (ONLY === 'sub') {
+    process.stdout.write(`node ${ratio(subNode.rate!, 1 / (1 / subLib.rate! + 1 / nodeCeiling.rate!))} of its bound\n`);
     process.stdout.write(`library ${ratio(subLib.rate!, subBare.rate!)} bare, node ${ratio(subNode.rate!, subBare.rate!)} bare\n`);
+    return;
+  }
+  const pubEvents = size(20_000, 2_000);
+  if (ONLY === 'pub') {
+    const [bare, lib, bareAll, libAll] = await measureTogether(tls, [
+      { scenario: 'pub-bare', params: { events: pubEvents, lanes: 100 } },
+      { scenario: 'pub-lib', params: { events: pubEvents, batch: 1, lanes: 100 } },
+      { scenario: 'pub-bare', params: { events: pubEvents, lanes: pubEvents } },
+      { scenario: 'pub-lib', params: { events: pubEvents, batch: 1, lanes: pubEvents } },
+    ]) as [Values, Values, Values, Values];
+    process.stdout.write(`100 in flight: library ${ratio(lib.rate!, bare.rate!)} bare; all in flight: library ${ratio(libAll.rate!, bareAll.rate!)} bare\n`);
+    return;
+  }
+  if (ONLY === 'http') {
+    const [lib, amp] = await measureTogether(tls, [
+      { scenario: 'http-lib', params: { events: size(2_000, 300), lanes: 8 } },
+      { scenario: 'http-amplify', params: { events: size(2_000, 300), lanes: 8 } },
+    ]) as [Values, Values];
+    process.stdout.write(`HTTP: library ${ratio(lib.rate!, amp.rate!)} Amplify\n`);
     return;
   }
   const subAmplify = await measure(tls, 'sub-amplify', { events: subEvents });
 
-  const pubEvents = size(20_000, 2_000);
   const seqEvents = size(2_000, 300);
   const [pubBare, pubLib1, pubLib5, pubAmplify, pubLibSeq, pubAmplifySeq] = await measureTogether(tls, [
     { scenario: 'pub-bare', params: { events: pubEvents, lanes: 100 } },

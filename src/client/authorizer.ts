@@ -13,15 +13,24 @@ export interface AuthRequest {
   channel?: string;
 }
 
+export type AuthorizationHeaders = Record<string, string>;
+
 /**
  * Produces the authorization header object for one request. Called for every connect, subscribe and
- * publish, so a rotated key or refreshed token takes effect on the next operation.
+ * publish, so a rotated key or refreshed token takes effect on the next operation. It may answer at once
+ * (an API key in memory) or with a promise (IAM signing, a token from a store): an answer at once lets the
+ * client send the frame in the same turn, with no promise per publish.
  */
-export type Authorizer = (request: AuthRequest) => Promise<Record<string, string>>;
+export type Authorizer = (request: AuthRequest) => AuthorizationHeaders | Promise<AuthorizationHeaders>;
 
 /** A secret given as a value or as a function called at each use (sync or async). */
 export type SecretSource = string | (() => string | undefined | Promise<string | undefined>);
 
-export async function readSecret(source: SecretSource): Promise<string | undefined> {
+export function readSecret(source: SecretSource): string | undefined | Promise<string | undefined> {
   return typeof source === 'function' ? source() : source;
+}
+
+/** Applies `use` to a value that may be a promise, staying synchronous when it is not. */
+export function whenReady<T, R>(value: T | Promise<T>, use: (value: T) => R): R | Promise<R> {
+  return value instanceof Promise ? value.then(use) : use(value);
 }

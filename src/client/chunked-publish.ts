@@ -10,10 +10,10 @@ import { mergeChunkResults, type PublishResult } from '../protocol/publish-resul
  */
 export async function publishInChunks(
   events: readonly string[],
-  sendChunk: (chunk: string[], offset: number) => Promise<PublishResult>,
+  sendChunk: (chunk: readonly string[], offset: number) => Promise<PublishResult>,
 ): Promise<PublishResult> {
   // One request: its indices are already the caller's, and its error is the whole answer.
-  if (events.length <= MAX_EVENTS_PER_REQUEST) return sendChunk([...events], 0);
+  if (events.length <= MAX_EVENTS_PER_REQUEST) return sendChunk(events, 0);
   const chunks = chunkEvents(events);
   let offset = 0;
   const started = chunks.map((chunk) => {

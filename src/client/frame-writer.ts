@@ -1,7 +1,9 @@
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
-import type { EventsError } from '../protocol/errors';
+import { EventsError } from '../protocol/errors';
 import type { ClientMessage } from '../protocol/messages';
+
+const FLUSH_EVERY_FRAMES = 64;
 
 /**
  * Writes the frames of one socket. Each `ws.send` is its own socket write (and TLS record); with many small
@@ -10,7 +12,9 @@ import type { ClientMessage } from '../protocol/messages';
  */
 export class FrameWriter {
   readonly #ws: WebSocket;
-  #corked = false;
+  #socket: Socket | undefined;
+  /** Frames written since the socket was corked. */
+  #corkedFrames = 0;
 
   constructor(ws: WebSocket) {
     this.#ws = ws;
@@ -19,7 +23,14 @@ export class FrameWriter {
   /** False when the socket can no longer carry the frame. */
   send(message: ClientMessage): boolean {
     if (this.#ws.readyState !== WebSocket.OPEN) return false;
-    if (!this.#corked) this.#corkUntilNextTick();
+    if (!this.#socket) this.#corkUntilNextTick();
+    else if (++this.#corkedFrames >= FLUSH_EVERY_FRAMES) {
+      // A long burst (thousands of publishes started at once) leaves in slices, so the server starts on the
+      // first frames while the rest are still being built.
+      this.#socket.uncork();
+      this.#socket.cork();
+      this.#corkedFrames = 0;
+    }
     this.#ws.send(JSON.stringify(message));
     return true;
   }
@@ -29,29 +40,65 @@ export class FrameWriter {
     const socket: Socket | undefined = Reflect.get(this.#ws, '_socket');
     if (!socket) return;
     socket.cork();
-    this.#corked = true;
+    this.#socket = socket;
+    this.#corkedFrames = 0;
     process.nextTick(() => {
-      this.#corked = false;
+      this.#socket = undefined;
       socket.uncork();
     });
   }
 }
 
+type Headers = Record<string, string>;
+
+interface OrderedSend {
+  authorization: Headers | Promise<Headers>;
+  send(headers: Record<string, string>): void;
+  fail(err: EventsError): void;
+}
+
 /**
  * Keeps frames in call order while their authorizers (IAM signing, token fetches) run concurrently: each
  * frame is sent after every frame requested before it, and a failed authorization fails only its own frame.
+ * One loop drains a queue, instead of two chained promises per frame, and only while a frame waits for its
+ * authorizer: an authorizer that answers at once (an API key) costs no promise at all.
  */
 export class OrderedSends {
-  #chain: Promise<void> = Promise.resolve();
+  #queue: OrderedSend[] = [];
+  #draining: Promise<void> | undefined;
 
-  enqueue(authorize: Promise<Record<string, string>>, send: (headers: Record<string, string>) => void, fail: (err: EventsError) => void): void {
-    authorize.catch(() => {});
-    const step = this.#chain.then(() => authorize).then(send, fail);
-    this.#chain = step.catch(() => {});
+  /** Sends at once when the authorization is already there and nothing waits ahead; else in turn. */
+  enqueue(authorization: Headers | Promise<Headers>, send: (headers: Headers) => void, fail: (err: EventsError) => void): void {
+    if (!(authorization instanceof Promise) && !this.#draining) {
+      send(authorization);
+      return;
+    }
+    if (authorization instanceof Promise) authorization.catch(() => {});
+    this.#queue.push({ authorization, send, fail });
+    this.#draining ??= this.#drain();
   }
 
   /** Resolves once every frame requested so far was sent or failed. */
-  settled(): Promise<void> {
-    return this.#chain;
+  async settled(): Promise<void> {
+    while (this.#draining) await this.#draining;
+  }
+
+  async #drain(): Promise<void> {
+    let next: OrderedSend | undefined;
+    let index = 0;
+    while ((next = this.#queue[index++])) {
+      try {
+        next.send(await next.authorization);
+      } catch (err) {
+        next.fail(err instanceof EventsError ? err : new EventsError({ errorType: 'CredentialsError', message: 'the authorizer failed' }));
+      }
+      // Sent entries are dropped in slices, so a long queue is not copied once per frame.
+      if (index >= 1_024) {
+        this.#queue = this.#queue.slice(index);
+        index = 0;
+      }
+    }
+    this.#queue = [];
+    this.#draining = undefined;
   }
 }

@@ -5,19 +5,28 @@ export type PendingOperation = { kind: 'subscribe' } | { kind: 'unsubscribe' } |
 
 interface Entry {
   operation: PendingOperation;
-  timer: NodeJS.Timeout;
+  deadline: number;
 }
 
-/** The operations in flight on the current socket, each with the timer that gives up on it. */
+/**
+ * The operations in flight on the current socket, each given up on after the same timeout. One timer serves
+ * them all: with every operation waiting the same time, deadlines grow in the order operations were added, so
+ * a sweep from the oldest stops at the first that has time left. Thousands of publishes in flight cost no
+ * timer each (a timer per publish was a fifth of the garbage collector's work).
+ */
 export class PendingOperations {
   readonly #entries = new Map<string, Entry>();
+  #timer: NodeJS.Timeout | undefined;
 
-  add(id: string, operation: PendingOperation, timeoutMs: number, onTimeout: () => void): void {
-    const timer = setTimeout(() => {
-      this.#entries.delete(id);
-      onTimeout();
-    }, timeoutMs);
-    this.#entries.set(id, { operation, timer });
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly onTimeout: (id: string, operation: PendingOperation) => void,
+  ) {}
+
+  add(id: string, operation: PendingOperation): void {
+    this.#entries.delete(id);
+    this.#entries.set(id, { operation, deadline: Date.now() + this.timeoutMs });
+    this.#timer ??= setTimeout(() => this.#sweep(), this.timeoutMs);
   }
 
   has(id: string): boolean {
@@ -28,7 +37,6 @@ export class PendingOperations {
   take<K extends PendingOperation['kind']>(id: string, kind: K): Extract<PendingOperation, { kind: K }> | undefined {
     const entry = this.#entries.get(id);
     if (!entry || !isKind(entry.operation, kind)) return undefined;
-    clearTimeout(entry.timer);
     this.#entries.delete(id);
     return entry.operation;
   }
@@ -44,10 +52,24 @@ export class PendingOperations {
 
   /** Forgets everything (the socket is gone) and returns what was in flight, in order. */
   clear(): PendingOperation[] {
-    const all = [...this.#entries.values()];
+    const all = [...this.#entries.values()].map((e) => e.operation);
     this.#entries.clear();
-    for (const e of all) clearTimeout(e.timer);
-    return all.map((e) => e.operation);
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    return all;
+  }
+
+  #sweep(): void {
+    this.#timer = undefined;
+    const now = Date.now();
+    for (const [id, entry] of this.#entries) {
+      if (entry.deadline > now) {
+        this.#timer = setTimeout(() => this.#sweep(), entry.deadline - now);
+        return;
+      }
+      this.#entries.delete(id);
+      this.onTimeout(id, entry.operation);
+    }
   }
 }
 

@@ -7,7 +7,7 @@ export interface PublishRequest {
   id: string;
   channel: string;
   /** The events as JSON texts, unescaped: escaping for an IAM signature happens when the body is signed. */
-  events: string[];
+  events: readonly string[];
   authorizer: Authorizer;
   done: Deferred<PublishResult>;
 }

@@ -43,8 +43,10 @@ export class SecretScrubber {
    * without end.
    */
   addHeaders(headers: Readonly<Record<string, string>>): void {
-    for (const [k, v] of Object.entries(headers)) {
-      if (SECRET_HEADERS.has(k.toLowerCase()) && !v.startsWith('AWS4-HMAC-SHA256')) this.add(v);
+    // Runs for every operation: a plain loop, no array of entries.
+    for (const k in headers) {
+      const v = headers[k];
+      if (v !== undefined && SECRET_HEADERS.has(k.toLowerCase()) && !v.startsWith('AWS4-HMAC-SHA256')) this.add(v);
     }
   }
 

@@ -77,7 +77,7 @@ export class EventsRestClient {
     this.#agent.destroy();
   }
 
-  async #publishChunk(channel: string, events: string[], authorizer: Authorizer): Promise<PublishResult> {
+  async #publishChunk(channel: string, events: readonly string[], authorizer: Authorizer): Promise<PublishResult> {
     // The HTTP body is the text IAM signs: the same bytes go over the wire.
     const body = publishSigningBody(channel, events);
     for (let attempt = 0; ; attempt++) {

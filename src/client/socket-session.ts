@@ -11,12 +11,12 @@ import type { SecretScrubber } from './redact';
 /** One socket's life, in order; `ended` is final. */
 export type SessionPhase = 'authorizing' | 'opening' | 'awaiting-ack' | 'ready' | 'ended';
 
-/** Everything that can happen to a session; `#step` is the only place that changes its phase. */
-type SessionEvent =
-  | { kind: 'authorized'; headers: Record<string, string> }
-  | { kind: 'open' }
-  | { kind: 'frame'; message: ServerMessage | InvalidFrame }
-  | { kind: 'end'; reason: EventsError; graceful: boolean };
+/**
+ * What moves a session from phase to phase; `#step` is the only place that changes it. Frames go to `#onFrame`
+ * without an event object (they arrive by the hundred thousand per second): a frame changes the phase only
+ * through `connection_ack` (`#onAck`) or by ending the session.
+ */
+type SessionEvent = { kind: 'authorized'; headers: Record<string, string> } | { kind: 'open' } | { kind: 'end'; reason: EventsError; graceful: boolean };
 
 export interface SessionOptions {
   realtimeUrl: string;
@@ -90,9 +90,6 @@ export class SocketSession {
         this.#phase = 'awaiting-ack';
         this.#writer?.send({ type: 'connection_init' });
         return;
-      case 'frame':
-        this.#onFrame(event.message);
-        return;
       case 'end':
         this.#finish(event.reason, event.graceful);
         return;
@@ -115,8 +112,8 @@ export class SocketSession {
     ws.on('open', () => this.#step({ kind: 'open' }));
     ws.on('message', (data, isBinary) => {
       this.#frames++;
-      const message: ServerMessage | InvalidFrame = isBinary ? { type: 'invalid', reason: 'binary frame: the protocol uses text frames only' } : parseServerMessage(data.toString());
-      this.#step({ kind: 'frame', message });
+      if (this.#phase === 'ended') return;
+      this.#onFrame(isBinary ? { type: 'invalid', reason: 'binary frame: the protocol uses text frames only' } : parseServerMessage(data.toString()));
     });
     ws.on('unexpected-response', (_req, res) => {
       res.resume();

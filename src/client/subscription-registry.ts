@@ -82,26 +82,34 @@ export class SubscriptionRegistry {
   /** Hands one `data` frame's event to its subscription; unknown ids and ended subscriptions are ignored. */
   deliver(id: string, event: string): void {
     const record = this.#records.get(id);
-    if (!record || record.unsubscribing || !record.handlers.onEvent) return;
-    if (record.output === 'string') {
-      this.#call(record, () => record.handlers.onEvent!(event, record.meta));
-      return;
+    const onEvent = record?.handlers.onEvent;
+    if (!record || !onEvent || record.unsubscribing) return;
+    let value: unknown = event;
+    if (record.output === 'json') {
+      try {
+        value = JSON.parse(event);
+      } catch {
+        this.reportError(record, new EventsError({ errorType: 'ProtocolError', message: `an event on ${record.channel} is not valid JSON` }));
+        return;
+      }
     }
-    let value: unknown;
+    // Inline rather than through #call: this runs for every event, and a closure per event is garbage.
     try {
-      value = JSON.parse(event);
-    } catch {
-      this.reportError(record, new EventsError({ errorType: 'ProtocolError', message: `an event on ${record.channel} is not valid JSON` }));
-      return;
+      onEvent(value, record.meta);
+    } catch (err) {
+      this.#threw(record, err);
     }
-    this.#call(record, () => record.handlers.onEvent!(value, record.meta));
   }
 
   #call(record: SubscriptionRecord, fn: () => void): void {
     try {
       fn();
     } catch (err) {
-      this.log.error(`a handler of the subscription to ${record.channel} threw: ${err instanceof Error ? err.message : 'a non-Error value'}`);
+      this.#threw(record, err);
     }
+  }
+
+  #threw(record: SubscriptionRecord, err: unknown): void {
+    this.log.error(`a handler of the subscription to ${record.channel} threw: ${err instanceof Error ? err.message : 'a non-Error value'}`);
   }
 }

@@ -8,13 +8,13 @@ import { MAX_EVENTS_PER_REQUEST } from '../protocol/limits';
 import type { InvalidFrame, ServerMessage, ServiceErrorEntry } from '../protocol/messages';
 import { accountsForEvery, type PublishResult } from '../protocol/publish-result';
 import { CONNECT_SIGNING_BODY, publishSigningBody, subscribeSigningBody } from '../protocol/signing-body';
-import type { Authorizer, Operation } from './authorizer';
+import type { AuthorizationHeaders, Authorizer, Operation } from './authorizer';
 import { publishInChunks } from './chunked-publish';
 import type { ConnectionState, SubscriptionState } from './connection-state';
 import { deferred } from './deferred';
 import { OrderedSends } from './frame-writer';
 import { silentLogger, type Logger } from './logger';
-import { PendingOperations } from './pending-operations';
+import { PendingOperations, type PendingOperation } from './pending-operations';
 import { PublishChannels } from './publish-channels';
 import { MemoryPublishQueue, type PublishQueue, type PublishRequest } from './publish-queue';
 import { stateAfterFailure } from './reconnect-policy';
@@ -108,7 +108,7 @@ export class EventsWebSocketClient {
   readonly #log: Logger;
   readonly #stateListeners = new Set<(state: ConnectionState) => void>();
   readonly #subscriptions: SubscriptionRegistry;
-  readonly #pending = new PendingOperations();
+  readonly #pending: PendingOperations;
   readonly #queue: PublishQueue;
   readonly #sends = new OrderedSends();
   #state: ConnectionState = { status: 'idle' };
@@ -129,6 +129,7 @@ export class EventsWebSocketClient {
     this.#log = this.#scrubber.logger(options.logger ?? silentLogger);
     this.#subscriptions = new SubscriptionRegistry(this.#log);
     this.#queue = new MemoryPublishQueue(this.#options.queueSize);
+    this.#pending = new PendingOperations(this.#options.requestTimeoutMs, (id, operation) => this.#onTimeout(id, operation));
   }
 
   get state(): ConnectionState {
@@ -201,7 +202,16 @@ export class EventsWebSocketClient {
    * Publishes events (each element of `events` is one event) in requests of at most 5, in order.
    * While disconnected, requests wait in a bounded queue; when it is full the call fails at once.
    */
-  async publish(channel: string, events: readonly unknown[], options: PublishOptions = {}): Promise<PublishResult> {
+  publish(channel: string, events: readonly unknown[], options: PublishOptions = {}): Promise<PublishResult> {
+    // Not `async`: a publish is one promise, not two. Bad input still comes back as a rejection.
+    try {
+      return this.#publish(channel, events, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #publish(channel: string, events: readonly unknown[], options: PublishOptions): Promise<PublishResult> {
     const path = this.#publishChannels.path(channel);
     const encoded = encodeEvents(events);
     if (this.#state.status === 'failed') throw this.#state.error;
@@ -213,16 +223,20 @@ export class EventsWebSocketClient {
       });
     }
     const authorizer = options.authorizer ?? this.#authorizers.publish;
-    return publishInChunks(encoded, (chunk) => {
-      const request: PublishRequest = { id: randomUUID(), channel: path, events: chunk, authorizer, done: deferred<PublishResult>() };
-      const session = this.#canSendNow() ? this.#readySession() : undefined;
-      if (session) this.#sendPublish(request, session);
-      else {
-        this.#queue.push(request);
-        this.#ensureConnection();
-      }
-      return request.done.promise;
-    });
+    if (encoded.length <= MAX_EVENTS_PER_REQUEST) return this.#request(path, encoded, authorizer);
+    return publishInChunks(encoded, (chunk) => this.#request(path, chunk, authorizer));
+  }
+
+  /** One publish request: sent now when connected and nothing waits ahead, else queued. */
+  #request(channel: string, events: readonly string[], authorizer: Authorizer): Promise<PublishResult> {
+    const request: PublishRequest = { id: randomUUID(), channel, events, authorizer, done: deferred<PublishResult>() };
+    const session = this.#canSendNow() ? this.#readySession() : undefined;
+    if (session) this.#sendPublish(request, session);
+    else {
+      this.#queue.push(request);
+      this.#ensureConnection();
+    }
+    return request.done.promise;
   }
 
   /**
@@ -273,11 +287,15 @@ export class EventsWebSocketClient {
     if (status === 'idle' || status === 'closed') this.#open(0);
   }
 
-  /** `body` is built only if the authorizer reads it: only IAM signs the body. */
-  async #authorize(authorizer: Authorizer, operation: Operation, body: () => string, channel?: string): Promise<Record<string, string>> {
+  /**
+   * Asks an authorizer for one operation's headers, at once when it answers at once. `body` is built only if
+   * the authorizer reads it: only IAM signs the body. Errors come back scrubbed of secrets, as a rejection.
+   */
+  #authorize(authorizer: Authorizer, operation: Operation, body: () => string, channel?: string): AuthorizationHeaders | Promise<AuthorizationHeaders> {
     let text: string | undefined;
+    let answer: AuthorizationHeaders | Promise<AuthorizationHeaders>;
     try {
-      const headers = await authorizer({
+      answer = authorizer({
         operation,
         transport: 'websocket',
         httpUrl: this.endpoints.httpUrl,
@@ -287,17 +305,27 @@ export class EventsWebSocketClient {
         },
         channel,
       });
-      this.#scrubber.addHeaders(headers);
-      return headers;
     } catch (err) {
-      throw this.#scrubber.error(err, 'CredentialsError');
+      return Promise.reject(this.#scrubber.error(err, 'CredentialsError'));
     }
+    if (answer instanceof Promise) {
+      return answer.then(
+        (headers) => this.#accepted(headers),
+        (err: unknown) => Promise.reject(this.#scrubber.error(err, 'CredentialsError')),
+      );
+    }
+    return this.#accepted(answer);
+  }
+
+  #accepted(headers: AuthorizationHeaders): AuthorizationHeaders {
+    this.#scrubber.addHeaders(headers);
+    return headers;
   }
 
   #open(attempt: number): void {
     this.#setState({ status: 'connecting', attempt });
     const session: SocketSession = new SocketSession(
-      this.#authorize(this.#authorizers.connect, 'connect', () => CONNECT_SIGNING_BODY),
+      Promise.resolve(this.#authorize(this.#authorizers.connect, 'connect', () => CONNECT_SIGNING_BODY)),
       {
         realtimeUrl: this.endpoints.realtimeUrl,
         httpHost: this.endpoints.httpHost,
@@ -400,11 +428,7 @@ export class EventsWebSocketClient {
   // --- subscriptions ------------------------------------------------------------------------------
 
   #sendSubscribe(record: SubscriptionRecord, session: SocketSession): void {
-    this.#pending.add(record.id, { kind: 'subscribe' }, this.#options.requestTimeoutMs, () => {
-      if (this.#abandoned.size >= 1_000) this.#abandoned.clear();
-      this.#abandoned.add(record.id);
-      this.#failSubscription(record, new EventsError({ errorType: 'Timeout', message: `no answer to subscribe ${record.channel} within ${this.#options.requestTimeoutMs} ms` }));
-    });
+    this.#pending.add(record.id, { kind: 'subscribe' });
     this.#sends.enqueue(
       this.#authorize(record.authorizer, 'subscribe', () => subscribeSigningBody(record.channel), record.channel),
       (authorization) => {
@@ -414,6 +438,24 @@ export class EventsWebSocketClient {
         if (this.#pending.take(record.id, 'subscribe')) this.#failSubscription(record, err);
       },
     );
+  }
+
+  /** An operation got no answer within the request timeout. */
+  #onTimeout(id: string, operation: PendingOperation): void {
+    const waited = `within ${this.#options.requestTimeoutMs} ms`;
+    if (operation.kind === 'publish') {
+      operation.request.done.reject(new EventsError({ errorType: 'Timeout', message: `no answer to publish on ${operation.request.channel} ${waited}` }));
+      return;
+    }
+    const record = this.#subscriptions.get(id);
+    if (!record) return;
+    if (operation.kind === 'unsubscribe') {
+      this.#finishUnsubscribe(record, new EventsError({ errorType: 'Timeout', message: `no answer to unsubscribe ${waited}` }));
+      return;
+    }
+    if (this.#abandoned.size >= 1_000) this.#abandoned.clear();
+    this.#abandoned.add(id);
+    this.#failSubscription(record, new EventsError({ errorType: 'Timeout', message: `no answer to subscribe ${record.channel} ${waited}` }));
   }
 
   #failSubscription(record: SubscriptionRecord, error: EventsError): void {
@@ -460,9 +502,7 @@ export class EventsWebSocketClient {
   }
 
   #sendUnsubscribe(record: SubscriptionRecord, session: SocketSession): void {
-    this.#pending.add(record.id, { kind: 'unsubscribe' }, this.#options.requestTimeoutMs, () =>
-      this.#finishUnsubscribe(record, new EventsError({ errorType: 'Timeout', message: 'no answer to unsubscribe' })),
-    );
+    this.#pending.add(record.id, { kind: 'unsubscribe' });
     session.send({ type: 'unsubscribe', id: record.id });
   }
 
@@ -482,9 +522,7 @@ export class EventsWebSocketClient {
   // --- publishing -----------------------------------------------------------------------------------
 
   #sendPublish(request: PublishRequest, session: SocketSession): void {
-    this.#pending.add(request.id, { kind: 'publish', request }, this.#options.requestTimeoutMs, () =>
-      request.done.reject(new EventsError({ errorType: 'Timeout', message: `no answer to publish on ${request.channel} within ${this.#options.requestTimeoutMs} ms` })),
-    );
+    this.#pending.add(request.id, { kind: 'publish', request });
     // Only an IAM authorizer reads the body; then, and only then, the events are escaped so that the service's
     // re-serialised body matches the signed one (escapeForSigning).
     let events = request.events;

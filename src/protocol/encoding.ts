@@ -54,7 +54,11 @@ export function encodeEvent(value: unknown, index?: number): string {
   const json = value instanceof Uint8Array ? fromBuffer(value, index) : value;
   let text: string | undefined;
   try {
-    text = JSON.stringify(json, strictJson);
+    // A replacer takes JSON.stringify off V8's fast path, so it runs only when the text could hide a NaN or
+    // Infinity (written as null); a BigInt throws on its own.
+    text = JSON.stringify(json);
+    if (text !== undefined && text.includes('null') && typeof json === 'object') text = JSON.stringify(json, strictJson);
+    else if (typeof json === 'number' && !Number.isFinite(json)) strictJson('', json);
   } catch (err) {
     const message = err instanceof Error ? err.message : 'it is not serialisable';
     throw invalidEvent(index, /circular/i.test(message) ? 'it contains a circular reference' : message);
@@ -73,7 +77,8 @@ export function encodeEvents(values: readonly unknown[]): string[] {
   if (!Array.isArray(values) || values.length === 0) {
     throw new EventsError({ errorType: 'EmptyBatch', message: 'there are no events to publish' });
   }
-  return values.map((v, i) => encodeEvent(v, values.length > 1 ? i : undefined));
+  if (values.length === 1) return [encodeEvent(values[0])];
+  return values.map((v, i) => encodeEvent(v, i));
 }
 
 /** Splits a batch into requests of at most 5 events, in order. */

@@ -27,7 +27,7 @@ export type ClientMessage =
   | { type: 'connection_init' }
   | { type: 'subscribe'; id: string; channel: string; authorization: AuthorizationHeaders }
   | { type: 'unsubscribe'; id: string }
-  | { type: 'publish'; id: string; channel: string; events: string[]; authorization: AuthorizationHeaders };
+  | { type: 'publish'; id: string; channel: string; events: readonly string[]; authorization: AuthorizationHeaders };
 
 export type ServerMessage =
   | { type: 'connection_ack'; connectionTimeoutMs?: number }

@@ -26,10 +26,15 @@ export function mergeChunkResults(parts: ReadonlyArray<{ offset: number; result:
 
 /** Every event index of a request of `count` events appears once, in `successful` or in `failed` (D-WS, D-PUBHTTP). */
 export function accountsForEvery(result: PublishResult, count: number): boolean {
-  const seen = new Set<number>();
-  for (const e of [...result.successful, ...result.failed]) {
-    if (e.index >= count || seen.has(e.index)) return false;
-    seen.add(e.index);
+  if (result.successful.length + result.failed.length !== count) return false;
+  // A bit per index: at most 5 events per request, and this runs for every acknowledgement.
+  let seen = 0;
+  for (const list of [result.successful, result.failed]) {
+    for (const e of list) {
+      const bit = 1 << e.index;
+      if (e.index >= count || seen & bit) return false;
+      seen |= bit;
+    }
   }
-  return seen.size === count;
+  return true;
 }

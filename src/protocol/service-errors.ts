@@ -12,10 +12,13 @@ export const MAX_ERROR_MESSAGE_CHARS = 2_000;
 const ERROR_TYPE = /^[A-Za-z][A-Za-z0-9_.:-]{0,99}$/;
 
 /** Printable text only: control characters (terminal escapes, NUL) become spaces; long texts are cut. */
+const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/;
+const CONTROLS = new RegExp(CONTROL.source, 'g');
+
 export function sanitiseText(value: unknown, maxChars: number): string | undefined {
   if (typeof value !== 'string') return undefined;
   const cut = value.length > maxChars ? `${value.slice(0, maxChars)}…` : value;
-  return cut.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, ' ');
+  return CONTROL.test(cut) ? cut.replace(CONTROLS, ' ') : cut;
 }
 
 function errorType(value: unknown): string | undefined {

@@ -1,5 +1,5 @@
 import { EventsError } from '../../protocol/errors';
-import { readSecret, type Authorizer, type SecretSource } from '../authorizer';
+import { readSecret, whenReady, type Authorizer, type SecretSource } from '../authorizer';
 
 /**
  * Cognito user pools, OpenID Connect and Lambda authorization: the token in `Authorization` (D-WS).
@@ -7,9 +7,11 @@ import { readSecret, type Authorizer, type SecretSource } from '../authorizer';
  * connect (amplify-js#14062). A function source is called at each use, so refreshed tokens take effect.
  */
 export function authTokenAuthorizer(token: SecretSource): Authorizer {
-  return async (request) => {
-    const value = (await readSecret(token))?.trim();
-    if (!value) throw new EventsError({ errorType: 'CredentialsError', message: 'no authorization token is set' });
-    return { host: request.httpHost, Authorization: value };
-  };
+  return () =>
+    whenReady(readSecret(token), (secret) => {
+      const value = secret?.trim();
+      if (!value) throw new EventsError({ errorType: 'CredentialsError', message: 'no authorization token is set' });
+      // `host` is required only in the connect object, where the client adds it (D-WS).
+      return { Authorization: value };
+    });
 }
