@@ -106,7 +106,9 @@ export class EndpointConnection {
         channel,
         {
           onEvent: (event) => {
-            for (const l of listeners.values()) l.onEvent(event as string, channel);
+            // The subscription hands over JSON text (output 'string'); each listener parses its own copy.
+            if (typeof event !== 'string') return;
+            for (const l of listeners.values()) l.onEvent(event, channel);
           },
           onError: (error) => {
             for (const l of listeners.values()) l.onError(error, channel);

@@ -51,6 +51,10 @@ export function failedEvents(value: unknown): FailedEvent[] | undefined {
   return out;
 }
 
+function isDataFrame(o: JsonObject): o is JsonObject & { type: 'data'; id: string; event: string } {
+  return typeof o.id === 'string' && typeof o.event === 'string';
+}
+
 /**
  * Parses one text frame from the service. `data` frames arrive by the hundred thousand per second, so they
  * are checked first and with the fewest steps; the subscription id is only looked up, never trusted further.
@@ -64,8 +68,9 @@ export function parseServerMessage(text: string): ServerMessage | InvalidFrame {
   }
   if (!isJsonObject(o) || typeof o.type !== 'string') return { type: 'invalid', reason: 'frame is not an object with a type' };
   if (o.type === 'data') {
-    if (typeof o.id !== 'string' || typeof o.event !== 'string') return { type: 'invalid', reason: 'data frame without a string id and event' };
-    return { type: 'data', id: o.id, event: o.event };
+    // The parsed object itself, checked, is the message: no copy per event. Other keys it may hold (even an
+    // own "__proto__", which JSON.parse makes a plain property) are never read.
+    return isDataFrame(o) ? o : { type: 'invalid', reason: 'data frame without a string id and event' };
   }
   const id = operationId(o);
   switch (o.type) {
