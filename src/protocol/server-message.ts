@@ -24,31 +24,31 @@ function eventIndex(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < MAX_EVENTS_PER_REQUEST ? value : undefined;
 }
 
-export function successfulEvents(value: unknown): SuccessfulEvent[] | undefined {
+/** A list of per-event entries, each an object with a valid index; anything else makes the whole list unusable. */
+function eventEntries<T>(value: unknown, entry: (e: JsonObject, index: number) => T): T[] | undefined {
   if (!Array.isArray(value) || value.length > MAX_EVENTS_PER_REQUEST) return undefined;
-  const out: SuccessfulEvent[] = [];
+  const out: T[] = [];
   for (const e of value) {
     const index = isJsonObject(e) ? eventIndex(e.index) : undefined;
     if (!isJsonObject(e) || index === undefined) return undefined;
-    out.push({ identifier: sanitiseText(e.identifier, 128) ?? '', index });
+    out.push(entry(e, index));
   }
   return out;
 }
 
+export function successfulEvents(value: unknown): SuccessfulEvent[] | undefined {
+  return eventEntries(value, (e, index) => ({ identifier: sanitiseText(e.identifier, 128) ?? '', index }));
+}
+
 export function failedEvents(value: unknown): FailedEvent[] | undefined {
-  if (!Array.isArray(value) || value.length > MAX_EVENTS_PER_REQUEST) return undefined;
-  const out: FailedEvent[] = [];
-  for (const e of value) {
-    const index = isJsonObject(e) ? eventIndex(e.index) : undefined;
-    if (!isJsonObject(e) || index === undefined) return undefined;
+  return eventEntries(value, (e, index) => {
     const entry: FailedEvent = { identifier: sanitiseText(e.identifier, 128) ?? '', index };
     const code = typeof e.code === 'number' && Number.isFinite(e.code) ? e.code : sanitiseText(e.code, 100);
     const message = sanitiseText(e.message, 2_000);
     if (code !== undefined) entry.code = code;
     if (message !== undefined) entry.message = message;
-    out.push(entry);
-  }
-  return out;
+    return entry;
+  });
 }
 
 function isDataFrame(o: JsonObject): o is JsonObject & { type: 'data'; id: string; event: string } {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import appsyncNodes = require('../../src/nodes');
-import type { Emulator } from '../../src/emulator';
-import { API_KEY, startEmulator } from '../support/fixtures';
+import { API_KEY } from '../support/fixtures';
 import { collect, helper, nodeRedVersion, type FlowNode } from '../support/node-red';
 import { sleep, waitFor } from '../support/wait';
 import { record } from './support/report';
+import { withEmulatorAndNodeRed } from './support/runtime';
 
 const EVENTS = 2_000;
 const DROPS = 50;
@@ -14,18 +14,10 @@ const DROPS = 50;
 // while disconnected wait in the queue, and one in flight at a drop is sent again (at-least-once), after the
 // subscription is renewed on the same socket. Duplicates are counted, not forbidden.
 describe(`chaos: ${DROPS} abrupt drops while Node-RED ${nodeRedVersion} publishes ${EVENTS} events and subscribes`, function () {
-  let emulator: Emulator;
-  before(async () => {
-    emulator = await startEmulator();
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.unload();
-    await helper.stopServer();
-    await emulator.stop();
-  });
+  const current = withEmulatorAndNodeRed();
 
   it('loses nothing that was queued, keeps each publisher in order, and resubscribes after every drop', async () => {
+    const emulator = current();
     const flow: FlowNode[] = [
       { id: 'tab', type: 'tab', label: 'drops' },
       { id: 'auth', type: 'events-authorizer', authType: 'apiKey' },

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import appsyncNodes = require('../../src/nodes');
-import type { Emulator } from '../../src/emulator';
-import { API_KEY, startEmulator } from '../support/fixtures';
+import { API_KEY } from '../support/fixtures';
 import { forgetSpiedCalls, helper, nodeRedVersion, type FlowNode } from '../support/node-red';
 import { waitFor } from '../support/wait';
 import { heapAfterGc, mb } from './support/heap';
 import { record } from './support/report';
+import { withEmulatorAndNodeRed } from './support/runtime';
 
 const REDEPLOYS = 200;
 
@@ -13,18 +13,10 @@ const REDEPLOYS = 200;
 // exactly one socket per endpoint config is open, and the heap after garbage collection is within 10 % of
 // where it was after the first 20.
 describe(`chaos: ${REDEPLOYS} full redeploys while subscribed, Node-RED ${nodeRedVersion}`, function () {
-  let emulator: Emulator;
-  before(async () => {
-    emulator = await startEmulator();
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.unload();
-    await helper.stopServer();
-    await emulator.stop();
-  });
+  const current = withEmulatorAndNodeRed();
 
   it('leaves one socket per endpoint and no growing heap', async () => {
+    const emulator = current();
     const flow: FlowNode[] = [
       { id: 'tab', type: 'tab', label: 'redeploys' },
       { id: 'auth', type: 'events-authorizer', authType: 'apiKey' },
