@@ -23,8 +23,8 @@ export class PendingOperations {
     private readonly onTimeout: (id: string, operation: PendingOperation) => void,
   ) {}
 
+  /** `id` is not pending: a subscription is sent again only after the socket's operations were cleared. */
   add(id: string, operation: PendingOperation): void {
-    this.#entries.delete(id);
     this.#entries.set(id, { operation, deadline: Date.now() + this.timeoutMs });
     this.#timer ??= setTimeout(() => this.#sweep(), this.timeoutMs);
   }
