@@ -101,7 +101,7 @@ async function amplify(httpUrl: string, apiKey: string) {
 }
 
 /** A bare `ws` subscriber: the protocol by hand, parsing each frame and its event, nothing else. */
-async function bareSubscriber(httpUrl: string, apiKey: string, channel: string, onEvent: () => void): Promise<WebSocket> {
+async function bareSubscriber(httpUrl: string, apiKey: string, channel: string, onEvent: (event: unknown) => void): Promise<WebSocket> {
   const header = Buffer.from(JSON.stringify({ host: new URL(httpUrl).host, 'x-api-key': apiKey })).toString('base64url');
   const ws = new WebSocket(realtimeUrl(httpUrl), ['aws-appsync-event-ws', `header-${header}`]);
   await new Promise<void>((resolve, reject) => {
@@ -109,10 +109,7 @@ async function bareSubscriber(httpUrl: string, apiKey: string, channel: string, 
     ws.on('open', () => ws.send('{"type":"connection_init"}'));
     ws.on('message', (data) => {
       const m = JSON.parse(data.toString()) as { type: string; event?: string };
-      if (m.type === 'data') {
-        JSON.parse(m.event!);
-        onEvent();
-      } else if (m.type === 'connection_ack') ws.send(JSON.stringify({ type: 'subscribe', id: 'bare', channel, authorization: { 'x-api-key': apiKey } }));
+      if (m.type === 'data') onEvent(JSON.parse(m.event!)); else if (m.type === 'connection_ack') ws.send(JSON.stringify({ type: 'subscribe', id: 'bare', channel, authorization: { 'x-api-key': apiKey } }));
       else if (m.type === 'subscribe_success') resolve();
     });
   });
@@ -175,6 +172,28 @@ const scenarios: Record<string, (job: WorkerJob) => Promise<Values>> = {
     };
     await run(Math.ceil(n / 5));
     const rate = await run(n);
+    await rt.stop();
+    return { rate };
+  },
+
+  async 'node-socket-ceiling'(job) {
+    // Node-RED fed from a socket, without the pack: a bare subscriber in the runtime's process sends each event
+    // from a source node, as the message the subscribe node would send. What Node-RED costs per message when
+    // messages come from the network, not from a tight loop.
+    const events = warmedDelivery(Number(job.params.events));
+    const rt = await startNodeRed([
+      TAB,
+      place({ id: 'src', type: 'bench-source', name: 'src', wires: [['sink']] }),
+      place({ id: 'sink', type: 'bench-sink', name: 'sink', wires: [] }, 1),
+    ]);
+    rt.sink('sink', events.hit);
+    const send = await rt.source('src');
+    let id = 0;
+    const ws = await bareSubscriber(job.emulator.httpUrl, job.emulator.apiKey, '/default/bench', (payload) =>
+      send({ payload, topic: '/default/bench', appsync: { channel: '/default/bench', receivedAt: Date.now() }, _msgid: `bench${(id++).toString(16)}` }),
+    );
+    const rate = await events.run();
+    ws.terminate();
     await rt.stop();
     return { rate };
   },
