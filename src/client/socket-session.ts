@@ -31,7 +31,9 @@ export interface SessionOptions {
 
 export interface SessionHandlers {
   ready(): void;
-  /** Frames after `connection_ack`, except `ka` and a repeated ack. */
+  /** The event of a `data` frame after `connection_ack`: the hot path, with no message object to dispatch on. */
+  data(subscriptionId: string, event: string): void;
+  /** Other frames after `connection_ack`, except `ka` and a repeated ack. */
   message(message: ServerMessage | InvalidFrame): void;
   ended(reason: EventsError, wasReady: boolean): void;
 }
@@ -128,7 +130,7 @@ export class SocketSession {
 
   #onFrame(message: ServerMessage | InvalidFrame): void {
     if (message.type === 'data' && this.#phase === 'ready') {
-      this.handlers.message(message);
+      this.handlers.data(message.id, message.event);
       return;
     }
     switch (message.type) {

@@ -335,6 +335,7 @@ export class EventsWebSocketClient {
       },
       {
         ready: () => this.#onReady(session),
+        data: (id, event) => this.#subscriptions.deliver(id, event),
         message: (message) => this.#onMessage(message),
         ended: (reason, wasReady) => this.#onEnded(session, reason, wasReady, attempt),
       },
@@ -388,9 +389,6 @@ export class EventsWebSocketClient {
 
   #onMessage(message: ServerMessage | InvalidFrame): void {
     switch (message.type) {
-      case 'data':
-        this.#subscriptions.deliver(message.id, message.event);
-        return;
       case 'subscribe_success':
         this.#onSubscribeSuccess(message.id);
         return;
