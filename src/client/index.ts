@@ -11,6 +11,8 @@ export { iamAuthorizer } from './authorizers/iam';
 export type { IamAuthorizerOptions } from './authorizers/iam';
 export { assumeRoleCredentials, cachedCredentials, defaultCredentialChain, staticCredentials } from './authorizers/credentials';
 export type { AssumeRoleOptions, AwsCredentialProvider, AwsCredentials } from './authorizers/credentials';
+export { bypassesProxy, proxyFromEnvironment } from './network';
+export type { NetworkSettings, ProxySettings, TlsSettings } from './network';
 export { consoleLogger, silentLogger } from './logger';
 export type { Logger, LogLevel } from './logger';
 export { EventsError } from '../protocol/errors';

@@ -11,6 +11,8 @@ import type { Authorizer } from './authorizer';
 import { fullJitterDelay } from './backoff';
 import { publishInChunks } from './chunked-publish';
 import { PublishChannels } from './publish-channels';
+import { networkSecrets, routeFor, type NetworkSettings, type Route } from './network';
+import { networkError, proxyRefused } from './network-errors';
 import { silentLogger, type Logger } from './logger';
 import { SecretScrubber } from './redact';
 
@@ -22,8 +24,8 @@ export interface RestClientOptions {
   maxRetries?: number;
   retryBaseDelayMs?: number;
   retryMaxDelayMs?: number;
-  /** TLS options for https endpoints (a private CA for an emulator, for example). */
-  tls?: https.AgentOptions;
+  /** TLS settings and a proxy for the HTTP endpoint (see network.ts). */
+  network?: NetworkSettings;
   random?: () => number;
 }
 
@@ -36,7 +38,7 @@ interface HttpAnswer {
 export class EventsRestClient {
   readonly endpoints: Endpoints;
   readonly #authorizer: Authorizer;
-  readonly #agent: http.Agent;
+  readonly #route: Route;
   readonly #scrubber = new SecretScrubber();
   readonly #log: Logger;
   readonly #requestTimeoutMs: number;
@@ -49,9 +51,10 @@ export class EventsRestClient {
   constructor(endpoints: Endpoints, authorizer: Authorizer, options: RestClientOptions = {}) {
     this.endpoints = endpoints;
     this.#authorizer = authorizer;
-    const secure = endpoints.httpUrl.startsWith('https:');
-    this.#agent = secure ? new https.Agent({ keepAlive: true, ...options.tls }) : new http.Agent({ keepAlive: true });
+    this.#route = routeFor(endpoints.httpUrl, options.network);
     this.#log = this.#scrubber.logger(options.logger ?? silentLogger);
+    for (const secret of networkSecrets(options.network)) this.#scrubber.add(secret);
+    if (options.network?.tls?.rejectUnauthorized === false) this.#log.warn(`server certificate verification is off for ${endpoints.httpUrl}: any server can pretend to be it`);
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
     this.#maxRetries = options.maxRetries ?? 3;
     this.#retryBaseDelayMs = options.retryBaseDelayMs ?? 200;
@@ -74,7 +77,7 @@ export class EventsRestClient {
 
   /** Releases the pooled sockets. */
   close(): void {
-    this.#agent.destroy();
+    this.#route.agent.destroy();
   }
 
   async #publishChunk(channel: string, events: readonly string[], authorizer: Authorizer): Promise<PublishResult> {
@@ -122,11 +125,18 @@ export class EventsRestClient {
         url,
         {
           method: 'POST',
-          agent: this.#agent,
+          agent: this.#route.agent,
+          ...this.#route.tls,
           timeout: this.#requestTimeoutMs,
           headers: { accept: 'application/json', 'content-type': 'application/json', ...headers, 'content-length': Buffer.byteLength(body) },
         },
         (res) => {
+          const proxyStatus = this.#route.proxyStatus.get(req);
+          if (proxyStatus !== undefined && proxyStatus !== 200) {
+            res.resume();
+            reject(proxyRefused(proxyStatus, this.#route));
+            return;
+          }
           const parts: Buffer[] = [];
           let size = 0;
           res.on('data', (c: Buffer) => {
@@ -139,7 +149,7 @@ export class EventsRestClient {
         },
       );
       req.on('timeout', () => req.destroy(new EventsError({ errorType: 'Timeout', message: `no answer from ${url.host} within ${this.#requestTimeoutMs} ms` })));
-      req.on('error', (err) => reject(err instanceof EventsError ? err : new EventsError({ errorType: 'NetworkError', message: err.message, cause: err })));
+      req.on('error', (err) => reject(err instanceof EventsError ? err : networkError(err, this.#route, (text) => this.#scrubber.scrub(text))));
       req.end(body);
     });
   }

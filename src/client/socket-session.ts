@@ -5,6 +5,8 @@ import { AUTH_SUBPROTOCOL_PREFIX, DEFAULT_CONNECTION_TIMEOUT_MS, EVENTS_SUBPROTO
 import type { ClientMessage, InvalidFrame, ServerMessage } from '../protocol/messages';
 import { parseServerMessage } from '../protocol/server-message';
 import { FrameWriter } from './frame-writer';
+import type { Route } from './network';
+import { networkError, proxyRefused } from './network-errors';
 import type { Logger } from './logger';
 import type { SecretScrubber } from './redact';
 
@@ -27,6 +29,8 @@ export interface SessionOptions {
   /** Overrides the `connectionTimeoutMs` of `connection_ack`. */
   keepAliveTimeoutMs?: number;
   webSocketOptions?: ClientOptions;
+  /** The agent (direct or through a proxy) and TLS settings of the realtime URL. */
+  route: Route;
 }
 
 export interface SessionHandlers {
@@ -103,7 +107,11 @@ export class SocketSession {
     const subprotocol = AUTH_SUBPROTOCOL_PREFIX + encodeAuthSubprotocol(auth);
     this.scrubber.add(subprotocol);
     this.#phase = 'opening';
+    const { route } = this.options;
     const ws = new WebSocket(this.options.realtimeUrl, [EVENTS_SUBPROTOCOL, subprotocol], {
+      // A direct WebSocket needs no pooled agent: its socket is the connection's own.
+      agent: route.proxy ? route.agent : undefined,
+      ...route.tls,
       ...this.options.webSocketOptions,
       handshakeTimeout: this.options.connectTimeoutMs,
       maxPayload: MAX_SERVER_FRAME_BYTES,
@@ -117,11 +125,12 @@ export class SocketSession {
       if (this.#phase === 'ended') return;
       this.#onFrame(isBinary ? { type: 'invalid', reason: 'binary frame: the protocol uses text frames only' } : parseServerMessage(data.toString()));
     });
-    ws.on('unexpected-response', (_req, res) => {
+    ws.on('unexpected-response', (req, res) => {
       res.resume();
-      this.end(upgradeRefused(res.statusCode ?? 0));
+      const proxyStatus = route.proxyStatus.get(req);
+      this.end(proxyStatus !== undefined && proxyStatus !== 200 ? proxyRefused(proxyStatus, route) : upgradeRefused(res.statusCode ?? 0));
     });
-    ws.on('error', (err: Error & { code?: string }) => this.end(socketError(err, this.scrubber)));
+    ws.on('error', (err: Error & { code?: string }) => this.end(socketError(err, route, this.scrubber)));
     ws.on('close', (code, reason) => {
       const why = reason.length ? `, ${this.scrubber.scrub(reason.toString().slice(0, 200))}` : '';
       this.end(new EventsError({ errorType: 'ConnectionClosed', message: `the connection closed (code ${code}${why})`, code }));
@@ -211,10 +220,10 @@ function upgradeRefused(status: number): EventsError {
 }
 
 /** `ws` reports a peer that breaks the WebSocket framing with a `WS_ERR_…` code (ws/lib/receiver.js). */
-function socketError(err: Error & { code?: string }, scrubber: SecretScrubber): EventsError {
+function socketError(err: Error & { code?: string }, route: Route, scrubber: SecretScrubber): EventsError {
   if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
     return new EventsError({ errorType: 'ProtocolError', message: `the service sent a frame over ${MAX_SERVER_FRAME_BYTES} bytes, larger than any legal AppSync frame`, retryable: true });
   }
   if (err.code?.startsWith('WS_ERR_')) return new EventsError({ errorType: 'ProtocolError', message: `the service broke the WebSocket protocol: ${scrubber.scrub(err.message)}`, retryable: true });
-  return new EventsError({ errorType: 'NetworkError', message: scrubber.scrub(err.message), cause: err });
+  return networkError(err, route, (text) => scrubber.scrub(text));
 }

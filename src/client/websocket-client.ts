@@ -14,6 +14,7 @@ import type { ConnectionState, SubscriptionState } from './connection-state';
 import { deferred } from './deferred';
 import { OrderedSends } from './frame-writer';
 import { silentLogger, type Logger } from './logger';
+import { networkSecrets, routeFor, type NetworkSettings, type Route } from './network';
 import { PendingOperations, type PendingOperation } from './pending-operations';
 import { PublishChannels } from './publish-channels';
 import { MemoryPublishQueue, type PublishQueue, type PublishRequest } from './publish-queue';
@@ -47,7 +48,9 @@ export interface WebSocketClientOptions {
   queueSize?: number;
   /** Overrides the keep-alive timeout the service sends in `connection_ack` (`connectionTimeoutMs`). */
   keepAliveTimeoutMs?: number;
-  /** Passed to the `ws` constructor: TLS options (ca, rejectUnauthorized), agent, headers. */
+  /** TLS settings and a proxy for the WebSocket (see network.ts). */
+  network?: NetworkSettings;
+  /** Passed to the `ws` constructor last: anything `network` does not cover (headers, say). */
   webSocketOptions?: ClientOptions;
   random?: () => number;
 }
@@ -111,6 +114,7 @@ export class EventsWebSocketClient {
   readonly #pending: PendingOperations;
   readonly #queue: PublishQueue;
   readonly #sends = new OrderedSends();
+  readonly #route: Route;
   #state: ConnectionState = { status: 'idle' };
   #session: SocketSession | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
@@ -127,6 +131,9 @@ export class EventsWebSocketClient {
     };
     this.#options = { ...DEFAULTS, ...definedTimers(options) };
     this.#log = this.#scrubber.logger(options.logger ?? silentLogger);
+    for (const secret of networkSecrets(options.network)) this.#scrubber.add(secret);
+    this.#route = routeFor(endpoints.realtimeUrl, options.network);
+    if (options.network?.tls?.rejectUnauthorized === false) this.#log.warn(`server certificate verification is off for ${endpoints.realtimeUrl}: any server can pretend to be it`);
     this.#subscriptions = new SubscriptionRegistry(this.#log);
     this.#queue = new MemoryPublishQueue(this.#options.queueSize);
     this.#pending = new PendingOperations(this.#options.requestTimeoutMs, (id, operation) => this.#onTimeout(id, operation));
@@ -332,6 +339,7 @@ export class EventsWebSocketClient {
         connectTimeoutMs: this.#options.connectTimeoutMs,
         keepAliveTimeoutMs: this.#options.keepAliveTimeoutMs,
         webSocketOptions: this.#options.webSocketOptions,
+        route: this.#route,
       },
       {
         ready: () => this.#onReady(session),

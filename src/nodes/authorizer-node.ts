@@ -5,6 +5,7 @@ import { authTokenAuthorizer } from '../client/authorizers/auth-token';
 import { assumeRoleCredentials, defaultCredentialChain, staticCredentials, type AwsCredentialProvider } from '../client/authorizers/credentials';
 import { iamAuthorizer } from '../client/authorizers/iam';
 import { EventsError } from '../protocol/errors';
+import type { NetworkSettings } from '../client/network';
 import { evaluateProperty, readContext } from './evaluate';
 
 export type AuthType = 'apiKey' | 'userPool' | 'oidc' | 'lambda' | 'iam';
@@ -32,8 +33,8 @@ export interface AuthorizerCredentials {
 
 export interface AuthorizerNode extends Node<AuthorizerCredentials> {
   authType: AuthType;
-  /** The authorizer for an API in `region` (only IAM needs the region). */
-  authorizerFor(region: string | undefined): Authorizer;
+  /** The authorizer for an API in `region` (only IAM needs the region), whose AWS calls use `network`. */
+  authorizerFor(region: string | undefined, network?: NetworkSettings): Authorizer;
 }
 
 const AUTH_TYPES: readonly AuthType[] = ['apiKey', 'userPool', 'oidc', 'lambda', 'iam'];
@@ -59,31 +60,34 @@ export function registerAuthorizerNode(RED: NodeAPI): void {
       };
     };
 
-    let credentialProvider: AwsCredentialProvider | undefined;
-    const iamCredentials = (region: string): AwsCredentialProvider => {
-      if (credentialProvider) return credentialProvider;
-      const base =
+    let baseProvider: AwsCredentialProvider | undefined;
+    const iamCredentials = (region: string, network: NetworkSettings | undefined): AwsCredentialProvider => {
+      baseProvider ??=
         def.iamSource === 'default'
           ? defaultCredentialChain()
           : staticCredentials({ accessKeyId: credentials.accessKeyId ?? '', secretAccessKey: credentials.secretAccessKey ?? '', sessionToken: credentials.sessionToken });
-      credentialProvider = def.roleArn?.trim()
-        ? assumeRoleCredentials(base, { roleArn: def.roleArn.trim(), externalId: def.externalId?.trim(), sessionName: def.sessionName?.trim(), region })
-        : base;
-      return credentialProvider;
+      return def.roleArn?.trim()
+        ? assumeRoleCredentials(baseProvider, { roleArn: def.roleArn.trim(), externalId: def.externalId?.trim(), sessionName: def.sessionName?.trim(), region, network })
+        : baseProvider;
     };
 
-    // Built once and asked for on every operation; a configuration error is not kept, so it fails each one.
-    const byRegion = new Map<string, Authorizer>();
+    // Built once per region and network (endpoints may reach AWS through different proxies) and asked for on
+    // every operation; a configuration error is not kept, so it fails each one.
+    const byNetwork = new WeakMap<NetworkSettings, Map<string, Authorizer>>();
+    const direct: NetworkSettings = {};
     let secretAuthorizer: Authorizer | undefined;
-    node.authorizerFor = (region) => {
+    node.authorizerFor = (region, network) => {
       if (node.authType !== 'iam') {
         secretAuthorizer ??= node.authType === 'apiKey' ? apiKeyAuthorizer(secret('apiKey', 'API key')) : authTokenAuthorizer(secret('token', 'token'));
         return secretAuthorizer;
       }
       const key = region ?? '';
+      const settings = network ?? direct;
+      let byRegion = byNetwork.get(settings);
+      if (!byRegion) byNetwork.set(settings, (byRegion = new Map()));
       let authorizer = byRegion.get(key);
       if (!authorizer) {
-        authorizer = iamAuthorizer({ region: key, credentials: iamCredentials(key) });
+        authorizer = iamAuthorizer({ region: key, credentials: iamCredentials(key, network) });
         byRegion.set(key, authorizer);
       }
       return authorizer;

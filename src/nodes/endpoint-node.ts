@@ -7,6 +7,8 @@ import { resolveEndpoints, type Endpoints } from '../protocol/endpoint';
 import { EventsError } from '../protocol/errors';
 import type { AuthorizerNode } from './authorizer-node';
 import { EndpointConnection } from './endpoint-connection';
+import { endpointNetwork } from './endpoint-network';
+import type { NetworkSettings } from '../client/network';
 
 export interface EndpointDef extends NodeDef {
   url: string;
@@ -19,11 +21,17 @@ export interface EndpointDef extends NodeDef {
   authRetryDelay?: number | string;
   requestTimeout?: number | string;
   queueSize?: number | string;
+  /** The id of a core `tls-config` node. */
+  tls?: string;
+  /** The id of a core `http proxy` node; without one, the proxy environment variables apply. */
+  proxy?: string;
 }
 
 export interface EndpointNode extends Node {
   connection: EndpointConnection | undefined;
   endpoints: Endpoints | undefined;
+  /** TLS settings and proxy of every connection the endpoint makes, AWS calls of its authorizers included. */
+  network: NetworkSettings;
   /** How long one request may wait for its acknowledgement (the `requestTimeout` property). */
   requestTimeoutMs: number;
   /** Why the endpoint cannot be used, when it cannot. */
@@ -55,7 +63,7 @@ export function registerEndpointNode(RED: NodeAPI): void {
       if (!authNode || typeof authNode.authorizerFor !== 'function') {
         throw new EventsError({ errorType: 'InvalidConfiguration', message: `the endpoint "${def.name || def.url}" has no authorizer: choose one in its settings` });
       }
-      return authNode.authorizerFor(node.endpoints?.region);
+      return authNode.authorizerFor(node.endpoints?.region, node.network);
     };
 
     node.lazyAuthorizer = (authorizerNodeId) => (request) => node.authorizer(authorizerNodeId)(request);
@@ -63,6 +71,7 @@ export function registerEndpointNode(RED: NodeAPI): void {
     try {
       if (!def.url?.trim()) throw new EventsError({ errorType: 'InvalidEndpoint', message: 'the endpoint has no URL' });
       node.endpoints = resolveEndpoints({ url: def.url, realtimeUrl: def.realtimeUrl?.trim() || undefined, region: def.region?.trim() || undefined });
+      node.network = endpointNetwork(RED, node, def, node.endpoints.httpUrl);
     } catch (err) {
       node.configError = err as EventsError;
       node.error(node.configError.message);
@@ -78,11 +87,12 @@ export function registerEndpointNode(RED: NodeAPI): void {
       requestTimeoutMs: node.requestTimeoutMs,
       connectTimeoutMs: node.requestTimeoutMs,
       queueSize: Number.parseInt(String(def.queueSize ?? ''), 10) || 1000,
+      network: node.network,
     };
     // The authorizer is looked up when a client is made, not here: config nodes start in no set order.
     node.connection = new EndpointConnection({
       webSocket: () => new EventsWebSocketClient(endpoints, { connect: node.lazyAuthorizer() }, options),
-      rest: () => new EventsRestClient(endpoints, node.lazyAuthorizer(), { logger: options.logger, requestTimeoutMs: options.requestTimeoutMs }),
+      rest: () => new EventsRestClient(endpoints, node.lazyAuthorizer(), { logger: options.logger, requestTimeoutMs: options.requestTimeoutMs, network: node.network }),
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {

@@ -13,8 +13,19 @@ export function toNodeError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
+const NETWORK_LABELS: Record<string, string> = {
+  CertificateNotTrusted: 'TLS: untrusted certificate',
+  CertificateHostMismatch: 'TLS: wrong host',
+  TlsHandshakeFailed: 'TLS error',
+  ProxyAuthenticationRequired: 'proxy auth required',
+  ProxyRefused: 'proxy refused',
+  ProxyUnreachable: 'proxy unreachable',
+};
+
 /** A short status text for an error: the errorType, without any detail that could carry a secret. */
 export function errorLabel(err: EventsError): string {
+  const network = NETWORK_LABELS[err.errorType];
+  if (network) return network;
   if (err.isAuthError) return 'auth error';
   if (err.errorType === 'EndpointNotFound' || err.errorType === 'InvalidEndpoint') return 'endpoint error';
   if (err.errorType === 'InvalidChannel' || err.errorType === 'BadRequestException') return 'channel error';

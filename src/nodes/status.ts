@@ -1,6 +1,7 @@
 import type { ConnectionState, SubscriptionState } from '../client/connection-state';
 import type { Node, NodeStatus } from 'node-red';
 import { errorLabel } from './node-error';
+import { NETWORK_SETUP_ERRORS } from '../client/network-errors';
 
 export type Translate = (key: string, substitutions?: Record<string, string | number>) => string;
 
@@ -14,6 +15,8 @@ export function connectionStatus(state: ConnectionState, t: Translate): NodeStat
     case 'connected':
       return { fill: 'green', shape: 'dot', text: t('appsync.status.connected') };
     case 'reconnecting':
+      // A proxy or TLS problem says what it is while it is retried: "reconnecting" would hide what to change.
+      if (state.error && NETWORK_SETUP_ERRORS.has(state.error.errorType)) return { fill: 'red', shape: 'ring', text: errorLabel(state.error) };
       return { fill: 'yellow', shape: 'ring', text: t('appsync.status.reconnecting', { attempt: state.attempt }) };
     case 'failed':
       return { fill: 'red', shape: 'ring', text: errorLabel(state.error) };

@@ -1,4 +1,6 @@
 import type { STSClient } from '@aws-sdk/client-sts';
+import type { Agent } from 'node:http';
+import { routeFor, type NetworkSettings } from '../network';
 import { EventsError } from '../../protocol/errors';
 
 export interface AwsCredentials {
@@ -84,6 +86,20 @@ export interface AssumeRoleOptions {
   /** Overrides the STS endpoint, e.g. a local test server. */
   stsEndpoint?: string;
   refreshBeforeMs?: number;
+  /** TLS settings and a proxy for the STS calls, as for the endpoint's own connections. */
+  network?: NetworkSettings;
+}
+
+/**
+ * The SDK's request handler options for `network`: an agent for each scheme, chosen for the endpoint the SDK will
+ * call (its standard overrides first, AWS_ENDPOINT_URL_STS and AWS_ENDPOINT_URL, as the SDK reads them), so that
+ * NO_PROXY applies to the right host.
+ */
+function stsRequestHandler(options: AssumeRoleOptions): { httpAgent: Agent; httpsAgent: Agent } | undefined {
+  if (!options.network) return undefined;
+  const url = new URL(options.stsEndpoint ?? process.env.AWS_ENDPOINT_URL_STS ?? process.env.AWS_ENDPOINT_URL ?? `https://sts.${options.region}.amazonaws.com`);
+  const as = (scheme: string) => routeFor(`${scheme}//${url.host}`, options.network).agent;
+  return { httpAgent: as('http:'), httpsAgent: as('https:') };
 }
 
 /** STS AssumeRole on top of another provider, refreshed before the temporary credentials expire. */
@@ -95,7 +111,7 @@ export function assumeRoleCredentials(source: AwsCredentialProvider, options: As
   return cachedCredentials(async () => {
     try {
       const { STSClient, AssumeRoleCommand } = await import('@aws-sdk/client-sts');
-      sts ??= new STSClient({ region: options.region, credentials: source, endpoint: options.stsEndpoint });
+      sts ??= new STSClient({ region: options.region, credentials: source, endpoint: options.stsEndpoint, requestHandler: stsRequestHandler(options) });
       const out = await sts.send(
         new AssumeRoleCommand({
           RoleArn: options.roleArn,

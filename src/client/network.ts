@@ -1,0 +1,115 @@
+import http from 'node:http';
+import https from 'node:https';
+import { isIP } from 'node:net';
+import type { SecureContextOptions } from 'node:tls';
+import { HttpsProxyAgent } from 'https-proxy-agent';
+
+/** TLS settings for `https`/`wss`, as Node-RED's `tls-config` node gives them (`addTLSOptions`). */
+export interface TlsSettings extends Pick<SecureContextOptions, 'ca' | 'cert' | 'key' | 'passphrase'> {
+  /** false turns server certificate verification off (a warning is logged once). Default true. */
+  rejectUnauthorized?: boolean;
+  /** The name to verify the certificate against, when it is not the URL's host. */
+  servername?: string;
+}
+
+export interface ProxySettings {
+  /** `http://host:port`, optionally with `user:password@`; an `https://` proxy is reached over TLS. */
+  url: string;
+  /** Hosts reached directly (NO_PROXY syntax: names, domain suffixes, `*`, `host:port`). */
+  noProxy?: readonly string[];
+}
+
+/** Where the client's connections go through: the WebSocket, HTTP publishes and the AWS SDK calls of the authorizers. */
+export interface NetworkSettings {
+  tls?: TlsSettings;
+  proxy?: ProxySettings;
+}
+
+/** The connection settings for one URL: the agent, and the TLS options each request must repeat. */
+export interface Route {
+  agent: http.Agent;
+  tls: TlsSettings;
+  /** The proxy this route goes through, without credentials (for messages), if any. */
+  proxy: string | undefined;
+  /** The proxy's answers to CONNECT, by request: a status other than 200 means the proxy refused the tunnel. */
+  proxyStatus: WeakMap<http.ClientRequest, number>;
+}
+
+/** The proxy URL for `url` from the standard variables, as curl and Node-RED's core nodes read them. */
+export function proxyFromEnvironment(url: string, env: Readonly<Record<string, string | undefined>> = process.env, options: EnvironmentOptions = {}): ProxySettings | undefined {
+  const secure = /^(https|wss):/i.test(url);
+  const read = (name: string) => readVariable(env, name, options);
+  const proxy = secure ? read('https_proxy') : read('http_proxy');
+  if (!proxy) return undefined;
+  return { url: proxy.includes('://') ? proxy : `http://${proxy}`, noProxy: splitList(read('no_proxy') ?? '') };
+}
+
+/** Node-RED's `proxyOptions` setting: which spelling of the variables wins (core proxyHelper.js). */
+export interface EnvironmentOptions {
+  lowerCaseOnly?: boolean;
+  favourUpperCase?: boolean;
+}
+
+function readVariable(env: Readonly<Record<string, string | undefined>>, lower: string, options: EnvironmentOptions): string | undefined {
+  const upper = lower.toUpperCase();
+  const value = options.lowerCaseOnly ? env[lower] : options.favourUpperCase ? (env[upper] ?? env[lower]) : (env[lower] ?? env[upper]);
+  return value?.trim() || undefined;
+}
+
+export function splitList(text: string): string[] {
+  return text.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
+}
+
+/**
+ * NO_PROXY matching: `*` matches every host; `example.com` and `.example.com` match the host and every name
+ * below it; `host:port` matches that port only; IP addresses match exactly (CIDR ranges are not supported).
+ */
+export function bypassesProxy(url: string, noProxy: readonly string[]): boolean {
+  const target = new URL(url);
+  const host = target.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const port = target.port || (/^(https|wss):/.test(target.protocol) ? '443' : '80');
+  return noProxy.some((raw) => {
+    const entry = raw.toLowerCase();
+    if (entry === '*') return true;
+    const match = /^(.*?)(?::(\d+))?$/.exec(entry.replace(/^\[|\]$/g, '')) ?? [];
+    const [, name = '', entryPort] = match;
+    if (entryPort && entryPort !== port) return false;
+    if (isIP(host) || isIP(name)) return host === name;
+    const domain = name.replace(/^\*?\./, '');
+    return host === domain || host.endsWith(`.${domain}`);
+  });
+}
+
+/** The proxy URL without its credentials, for messages. */
+export function describeProxy(url: string): string {
+  const u = new URL(url);
+  return `${u.protocol}//${u.host}`;
+}
+
+/**
+ * The agent and TLS options for connections to `url`. Through a proxy the connection is an HTTP CONNECT tunnel
+ * (`https-proxy-agent`, which Node-RED's core WebSocket node uses too), for `ws` and `https` targets alike.
+ */
+export function routeFor(url: string, settings: NetworkSettings = {}, keepAlive = true): Route {
+  const tls = settings.tls ?? {};
+  const proxy = settings.proxy && !bypassesProxy(url, settings.proxy.noProxy ?? []) ? settings.proxy.url : undefined;
+  const proxyStatus = new WeakMap<http.ClientRequest, number>();
+  if (proxy) {
+    const agent = new HttpsProxyAgent(proxy, { keepAlive, ...tls });
+    agent.on('proxyConnect', (connect: { statusCode: number }, req: http.ClientRequest) => proxyStatus.set(req, connect.statusCode));
+    return { agent, tls, proxy: describeProxy(proxy), proxyStatus };
+  }
+  const secure = /^(https|wss):/i.test(url);
+  return { agent: secure ? new https.Agent({ keepAlive, ...tls }) : new http.Agent({ keepAlive }), tls, proxy: undefined, proxyStatus };
+}
+
+/** The secrets of the settings (proxy password, key passphrase), for the client's secret scrubber. */
+export function networkSecrets(settings: NetworkSettings | undefined): string[] {
+  const out: string[] = [];
+  if (settings?.proxy) {
+    const u = new URL(settings.proxy.url);
+    if (u.password) out.push(u.password, decodeURIComponent(u.password));
+  }
+  if (typeof settings?.tls?.passphrase === 'string') out.push(settings.tls.passphrase);
+  return out;
+}
