@@ -71,7 +71,8 @@ export function bypassesProxy(url: string, noProxy: readonly string[]): boolean 
   return noProxy.some((raw) => {
     const entry = raw.toLowerCase();
     if (entry === '*') return true;
-    const match = /^(.*?)(?::(\d+))?$/.exec(entry.replace(/^\[|\]$/g, '')) ?? [];
+    // A bare IPv6 address has colons of its own; with a port it is written [::1]:8080.
+    const match = isIP(entry) ? [entry, entry] : (/^\[?(.*?)\]?(?::(\d+))?$/.exec(entry) ?? []);
     const [, name = '', entryPort] = match;
     if (entryPort && entryPort !== port) return false;
     if (isIP(host) || isIP(name)) return host === name;
