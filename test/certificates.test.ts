@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { generateTls, tlsFiles } from '../src/emulator/certificates';
 
 describe('emulator: a private CA and a server certificate, without openssl', () => {
@@ -47,6 +48,30 @@ describe('emulator: a private CA and a server certificate, without openssl', () 
       assert.equal(second.ca, first.ca);
       assert.equal(readFileSync(join(dir, 'ca.pem'), 'utf8'), first.ca);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('appsync-events-local --tls-generate DIR serves https with a CA a client can trust from DIR/ca.pem', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'appsync-cli-tls-'));
+    const child = spawn(process.execPath, [join(__dirname, '..', 'dist', 'emulator-cli.js'), '--port', '0', '--api-key', 'da2-clitlsclitlsclitlsclitls', '--tls-generate', dir]);
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.once('data', (d: Buffer) => resolve(d.toString().split('\n')[0]!));
+        child.once('exit', (code) => reject(new Error(`the emulator exited with ${code}`)));
+      });
+      assert.match(url, /^https:\/\/127\.0\.0\.1:\d+\/event$/);
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = https.request(url, { method: 'POST', ca: readFileSync(join(dir, 'ca.pem')), headers: { 'content-type': 'application/json', 'x-api-key': 'da2-clitlsclitlsclitlsclitls' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end('{"channel":"default/x","events":["1"]}');
+      });
+      assert.equal(status, 200);
+    } finally {
+      child.kill();
       rmSync(dir, { recursive: true, force: true });
     }
   });

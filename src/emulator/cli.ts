@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { tlsFiles } from './certificates';
 import { createEmulator, type EmulatorOptions } from './server';
 
 const USAGE = `Usage: appsync-events-local [options]
@@ -15,6 +17,8 @@ A local AWS AppSync Events server: POST /event and the WebSocket at /event/realt
   --namespace NAME            channel namespace (repeatable, default "default")
   --tls-cert FILE             serve https/wss with this certificate (PEM)
   --tls-key FILE              ... and this private key (PEM)
+  --tls-generate DIR          serve https/wss with a private CA made in DIR (ca.pem, cert.pem, key.pem;
+                              kept and used again): point a tls-config node's CA at DIR/ca.pem
   --ka-interval MS            keep-alive interval (default 60000)
   --connection-timeout MS     connectionTimeoutMs sent in connection_ack (default 300000)
   --help                      show this text
@@ -46,6 +50,7 @@ async function main(): Promise<void> {
         namespace: { type: 'string', multiple: true },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
+        'tls-generate': { type: 'string' },
         'ka-interval': { type: 'string' },
         'connection-timeout': { type: 'string' },
         help: { type: 'boolean' },
@@ -60,6 +65,7 @@ async function main(): Promise<void> {
     return;
   }
   if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) fail('--tls-cert and --tls-key go together');
+  if (values['tls-generate'] && values['tls-cert']) fail('--tls-generate makes its own certificate: leave out --tls-cert and --tls-key');
   const iam = (values.iam ?? []).map((spec) => {
     const [accessKeyId, secretAccessKey, ...token] = spec.split(':');
     if (!accessKeyId || !secretAccessKey) fail('--iam takes ACCESS_KEY_ID:SECRET[:SESSION_TOKEN]');
@@ -78,6 +84,12 @@ async function main(): Promise<void> {
   };
   if (values['tls-cert'] && values['tls-key']) {
     options.tls = { cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']) };
+  }
+  const generateDir = values['tls-generate'];
+  if (generateDir) {
+    const files = tlsFiles(resolve(generateDir), [...new Set(['localhost', '127.0.0.1', '::1', options.host ?? '127.0.0.1'])]);
+    options.tls = { cert: files.cert, key: files.key };
+    process.stderr.write(`appsync-events-local: ${files.created ? 'made' : 'using'} a private CA: trust ${join(resolve(generateDir), 'ca.pem')} (a tls-config node's CA certificate)\n`);
   }
   const emulator = await createEmulator(options);
   process.stdout.write(`${emulator.httpUrl}\n`);
