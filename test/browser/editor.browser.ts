@@ -82,6 +82,27 @@ describe('the editor in a real browser', function () {
     // The example points at the default emulator port; use the one this test started.
     await page.fill('#node-config-input-url', demo.emulator.httpUrl);
     await shoot('editor-endpoint.png');
+    // Settings in tabs: the reconnect settings wait in Advanced; Security has the proxy, and TLS for https/wss only.
+    assert.equal(await visible('#node-config-input-reconnectBaseDelay'), false);
+    // Node-RED's tabs take a second click within a moment as a double click: wait until each tab is active.
+    const openTab = async (tab: string) => {
+      for (let tries = 0; tries < 10 && !(await page.isVisible(`#appsync-endpoint-tab-${tab}`)); tries++) {
+        await page.click(`#node-config-appsync-endpoint-tabs a[href="#appsync-endpoint-tab-${tab}"]`);
+        await page.waitForTimeout(300);
+      }
+    };
+    await openTab('security');
+    assert.ok(await visible('#node-config-input-proxy'));
+    assert.equal(await visible('#node-config-input-tls'), false, 'no TLS row for an http URL');
+    await openTab('connection');
+    await page.fill('#node-config-input-url', 'https://example.invalid/event');
+    await openTab('security');
+    assert.ok(await visible('#node-config-input-tls'), 'a TLS row for an https URL');
+    await shoot('editor-endpoint-security.png');
+    await openTab('advanced');
+    assert.ok(await visible('#node-config-input-reconnectBaseDelay'));
+    await openTab('connection');
+    await page.fill('#node-config-input-url', demo.emulator.httpUrl);
     await page.click('#node-config-input-btn-authorizer-edit');
     await page.waitForSelector('#node-config-input-authType', { state: 'visible' });
     const fields = async () => ({
