@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Events, apiKeyAuthorizer, assumeRoleCredentials, iamAuthorizer, staticCredentials, type ConnectionState, type EventsError, type NetworkSettings } from '../src/client';
 import { bypassesProxy, proxyFromEnvironment } from '../src/client/network';
 import type { Emulator } from '../src/emulator';
@@ -157,6 +159,37 @@ describe('network: the client behind a CONNECT proxy and a private certificate a
     const warnings: string[] = [];
     const lax = webSocket({ tls: { rejectUnauthorized: false } }, { warn: (m) => warnings.push(m) });
     await lax.subscribe('default/x').ready;
+    assert.equal(warnings.filter((w) => /verification is off/.test(w)).length, 1);
+  });
+
+  it('reports TLS to a server that does not speak it as TlsHandshakeFailed', async () => {
+    // A plain HTTP server answers a TLS ClientHello with an HTTP error: OpenSSL reads "wrong version number".
+    const plain = http.createServer((_req, res) => res.end());
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    try {
+      const client = new Events(`https://127.0.0.1:${(plain.address() as AddressInfo).port}/event`).createWebSocketClient(apiKeyAuthorizer(API_KEY), FAST);
+      clients.push(client);
+      const states = recordStates(client);
+      client.subscribe('default/x');
+      assert.equal((await failure(client, states)).errorType, 'TlsHandshakeFailed');
+    } finally {
+      plain.close();
+    }
+  });
+
+  it('warns once per settings that verification is off, however many clients share them', async () => {
+    const warnings: string[] = [];
+    const network: NetworkSettings = { tls: { rejectUnauthorized: false } };
+    const logger = { error() {}, info() {}, debug() {}, warn: (m: string) => warnings.push(m) };
+    const ws = new Events(emulator.httpUrl).createWebSocketClient(apiKeyAuthorizer(API_KEY), { ...FAST, network, logger });
+    clients.push(ws);
+    const rest = new Events(emulator.httpUrl).createRestClient(apiKeyAuthorizer(API_KEY), { network, logger });
+    try {
+      await ws.subscribe('default/x').ready;
+      await rest.publish('default/x', [1]);
+    } finally {
+      rest.close();
+    }
     assert.equal(warnings.filter((w) => /verification is off/.test(w)).length, 1);
   });
 

@@ -114,3 +114,15 @@ export function networkSecrets(settings: NetworkSettings | undefined): string[] 
   if (typeof settings?.tls?.passphrase === 'string') out.push(settings.tls.passphrase);
   return out;
 }
+
+const warnedUnverified = new WeakSet<NetworkSettings>();
+
+/**
+ * Warns, once per settings object, that server certificates are not verified: an endpoint's WebSocket and HTTP
+ * clients share one, so its log says it once.
+ */
+export function warnIfUnverified(settings: NetworkSettings | undefined, url: string, warn: (line: string) => void): void {
+  if (settings?.tls?.rejectUnauthorized !== false || warnedUnverified.has(settings)) return;
+  warnedUnverified.add(settings);
+  warn(`server certificate verification is off for ${new URL(url).host}: any server can pretend to be AppSync`);
+}

@@ -11,7 +11,7 @@ import type { Authorizer } from './authorizer';
 import { fullJitterDelay } from './backoff';
 import { publishInChunks } from './chunked-publish';
 import { PublishChannels } from './publish-channels';
-import { networkSecrets, routeFor, type NetworkSettings, type Route } from './network';
+import { networkSecrets, routeFor, warnIfUnverified, type NetworkSettings, type Route } from './network';
 import { networkError, proxyRefused } from './network-errors';
 import { silentLogger, type Logger } from './logger';
 import { SecretScrubber } from './redact';
@@ -54,7 +54,7 @@ export class EventsRestClient {
     this.#route = routeFor(endpoints.httpUrl, options.network);
     this.#log = this.#scrubber.logger(options.logger ?? silentLogger);
     for (const secret of networkSecrets(options.network)) this.#scrubber.add(secret);
-    if (options.network?.tls?.rejectUnauthorized === false) this.#log.warn(`server certificate verification is off for ${endpoints.httpUrl}: any server can pretend to be it`);
+    warnIfUnverified(options.network, endpoints.httpUrl, (line) => this.#log.warn(line));
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
     this.#maxRetries = options.maxRetries ?? 3;
     this.#retryBaseDelayMs = options.retryBaseDelayMs ?? 200;

@@ -14,7 +14,7 @@ import type { ConnectionState, SubscriptionState } from './connection-state';
 import { deferred } from './deferred';
 import { OrderedSends } from './frame-writer';
 import { silentLogger, type Logger } from './logger';
-import { networkSecrets, routeFor, type NetworkSettings, type Route } from './network';
+import { networkSecrets, routeFor, warnIfUnverified, type NetworkSettings, type Route } from './network';
 import { PendingOperations, type PendingOperation } from './pending-operations';
 import { PublishChannels } from './publish-channels';
 import { MemoryPublishQueue, type PublishQueue, type PublishRequest } from './publish-queue';
@@ -133,7 +133,7 @@ export class EventsWebSocketClient {
     this.#log = this.#scrubber.logger(options.logger ?? silentLogger);
     for (const secret of networkSecrets(options.network)) this.#scrubber.add(secret);
     this.#route = routeFor(endpoints.realtimeUrl, options.network);
-    if (options.network?.tls?.rejectUnauthorized === false) this.#log.warn(`server certificate verification is off for ${endpoints.realtimeUrl}: any server can pretend to be it`);
+    warnIfUnverified(options.network, endpoints.realtimeUrl, (line) => this.#log.warn(line));
     this.#subscriptions = new SubscriptionRegistry(this.#log);
     this.#queue = new MemoryPublishQueue(this.#options.queueSize);
     this.#pending = new PendingOperations(this.#options.requestTimeoutMs, (id, operation) => this.#onTimeout(id, operation));

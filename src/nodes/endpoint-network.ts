@@ -63,7 +63,6 @@ export function endpointNetwork(RED: NodeAPI, node: Node, def: { tls?: string; p
     const tlsNode: unknown = RED.nodes.getNode(def.tls);
     if (!isTlsConfigNode(tlsNode)) throw new EventsError({ errorType: 'InvalidConfiguration', message: 'the TLS configuration node of the endpoint is missing or not a tls-config node' });
     settings.tls = tlsSettings(tlsNode);
-    if (settings.tls.rejectUnauthorized === false) node.warn('server certificate verification is off (TLS configuration): any server can pretend to be AppSync');
   }
   if (def.proxy) {
     const proxyNode: HttpProxyNode | null = RED.nodes.getNode(def.proxy);
