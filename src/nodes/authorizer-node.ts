@@ -60,15 +60,15 @@ export function registerAuthorizerNode(RED: NodeAPI): void {
       };
     };
 
-    let baseProvider: AwsCredentialProvider | undefined;
+    // Called once per region and network (the byNetwork cache below).
     const iamCredentials = (region: string, network: NetworkSettings | undefined): AwsCredentialProvider => {
-      baseProvider ??=
+      const base =
         def.iamSource === 'default'
-          ? defaultCredentialChain()
+          ? defaultCredentialChain({ network })
           : staticCredentials({ accessKeyId: credentials.accessKeyId ?? '', secretAccessKey: credentials.secretAccessKey ?? '', sessionToken: credentials.sessionToken });
       return def.roleArn?.trim()
-        ? assumeRoleCredentials(baseProvider, { roleArn: def.roleArn.trim(), externalId: def.externalId?.trim(), sessionName: def.sessionName?.trim(), region, network })
-        : baseProvider;
+        ? assumeRoleCredentials(base, { roleArn: def.roleArn.trim(), externalId: def.externalId?.trim(), sessionName: def.sessionName?.trim(), region, network })
+        : base;
     };
 
     // Built once per region and network (endpoints may reach AWS through different proxies) and asked for on

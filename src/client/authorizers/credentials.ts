@@ -62,12 +62,15 @@ export function cachedCredentials(provider: AwsCredentialProvider, refreshBefore
  * The AWS default credential chain of this machine: environment, shared config and credentials files
  * (profile), web identity, container and instance metadata — the same order as the AWS SDKs.
  */
-export function defaultCredentialChain(options: { profile?: string } = {}): AwsCredentialProvider {
+export function defaultCredentialChain(options: { profile?: string; network?: NetworkSettings } = {}): AwsCredentialProvider {
   // Loaded on first use, like every AWS SDK package here (iam.ts says why).
   let chain: ReturnType<typeof import('@aws-sdk/credential-provider-node').defaultProvider> | undefined;
+  // The STS and SSO clients the chain creates (role profiles, web identity, SSO) take the network settings;
+  // instance and container metadata are link-local and always reached directly.
+  const requestHandler = sdkRequestHandler('https://sts.amazonaws.com', options.network);
   return cachedCredentials(async () => {
     try {
-      chain ??= (await import('@aws-sdk/credential-provider-node')).defaultProvider(options.profile ? { profile: options.profile } : {});
+      chain ??= (await import('@aws-sdk/credential-provider-node')).defaultProvider({ ...(options.profile ? { profile: options.profile } : {}), ...(requestHandler ? { clientConfig: { requestHandler } } : {}) });
       const c = await chain();
       return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, expiration: c.expiration };
     } catch (err) {
@@ -96,9 +99,14 @@ export interface AssumeRoleOptions {
  * NO_PROXY applies to the right host.
  */
 function stsRequestHandler(options: AssumeRoleOptions): { httpAgent: Agent; httpsAgent: Agent } | undefined {
-  if (!options.network) return undefined;
-  const url = new URL(options.stsEndpoint ?? process.env.AWS_ENDPOINT_URL_STS ?? process.env.AWS_ENDPOINT_URL ?? `https://sts.${options.region}.amazonaws.com`);
-  const as = (scheme: string) => routeFor(`${scheme}//${url.host}`, options.network).agent;
+  return sdkRequestHandler(options.stsEndpoint ?? process.env.AWS_ENDPOINT_URL_STS ?? process.env.AWS_ENDPOINT_URL ?? `https://sts.${options.region}.amazonaws.com`, options.network);
+}
+
+/** An AWS SDK client's request handler options (an agent per scheme) for `network`, matched to `url`'s host. */
+function sdkRequestHandler(url: string, network: NetworkSettings | undefined): { httpAgent: Agent; httpsAgent: Agent } | undefined {
+  if (!network) return undefined;
+  const { host } = new URL(url);
+  const as = (scheme: string) => routeFor(`${scheme}//${host}`, network).agent;
   return { httpAgent: as('http:'), httpsAgent: as('https:') };
 }
 
