@@ -30,6 +30,10 @@ await Promise.all(
   ),
 );
 
+// The channel rule for the editor: the runtime's own code, so that the dialogs flag a channel with the same rule and
+// wording. Node-RED serves a module's resources/ folder at /resources/<module>/.
+await build({ ...common, platform: 'browser', format: 'iife', globalName: 'AppSyncEventsChannel', target: 'es2020', entryPoints: ['src/protocol/channel.ts'], outfile: 'resources/channel-rule.js' });
+
 // Node-RED reads icons only from an icons/ folder next to the node's .js file.
 if (existsSync('icons')) {
   await rm('nodes/icons', { recursive: true, force: true });

@@ -57,3 +57,17 @@ function describeType(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
+
+/**
+ * Why `channel` cannot be used, in the words of the runtime's InvalidChannel error, or undefined when it can.
+ * The editor runs this same code (bundled by build.mjs into resources/channel-rule.js) to flag a channel as the
+ * user types it.
+ */
+export function channelProblem(channel: string, use: ChannelUse): string | undefined {
+  try {
+    parseChannel(channel, use);
+    return undefined;
+  } catch (err) {
+    return err instanceof EventsError ? err.message.slice(err.errorType.length + 2) : 'invalid channel';
+  }
+}

@@ -77,6 +77,18 @@ describe('the editor in a real browser', function () {
     await page.waitForSelector('#node-input-channel', { state: 'attached' });
     assert.ok(await visible('#node-input-transport'));
     assert.ok(await visible('.red-ui-typedInput-container'), 'the channel is a TypedInput');
+    // The channel is checked as it is typed, with the runtime's rule and words (resources/channel-rule.js).
+    const original = await page.inputValue('#node-input-channel');
+    // The TypedInput hides the node's input and shows one of its own.
+    const typed = page.locator('.red-ui-typedInput-container').first().locator('input:visible');
+    const problem = async () => ((await visible('.appsync-channel-problem')) ? await page.textContent('.appsync-channel-problem') : null);
+    await typed.fill('default/a b');
+    await page.waitForSelector('.appsync-channel-problem', { state: 'visible' });
+    assert.equal(await problem(), 'invalid channel "default/a b": segment "a b" must be 1-50 letters, digits or dashes, not starting or ending with a dash');
+    await typed.fill('default/*');
+    await page.waitForFunction(() => document.querySelector('.appsync-channel-problem')?.textContent?.includes('not published to'));
+    await typed.fill(original);
+    await page.waitForSelector('.appsync-channel-problem', { state: 'hidden' });
     await page.click('#node-input-btn-endpoint-edit');
     await page.waitForSelector('#node-config-input-url', { state: 'visible' });
     // The example points at the default emulator port; use the one this test started.
