@@ -16,7 +16,11 @@ export class FrameWriter {
   /** Frames written since the socket was corked. */
   #corkedFrames = 0;
 
-  constructor(ws: WebSocket) {
+  /** `trace`, when given, sees the text of every frame sent (the logger scrubs it). */
+  constructor(
+    ws: WebSocket,
+    private readonly trace?: (text: string) => void,
+  ) {
     this.#ws = ws;
   }
 
@@ -31,7 +35,9 @@ export class FrameWriter {
       this.#socket.cork();
       this.#corkedFrames = 0;
     }
-    this.#ws.send(JSON.stringify(message));
+    const text = JSON.stringify(message);
+    this.trace?.(text);
+    this.#ws.send(text);
     return true;
   }
 

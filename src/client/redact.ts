@@ -81,6 +81,8 @@ export class SecretScrubber {
       warn: (m) => inner.warn(this.scrub(m)),
       info: (m) => inner.info(this.scrub(m)),
       debug: (m) => inner.debug(this.scrub(m)),
+      trace: (m) => inner.trace?.(this.scrub(m)),
+      traceEnabled: inner.traceEnabled === true && inner.trace !== undefined,
     };
   }
 }

@@ -117,12 +117,14 @@ export class SocketSession {
       maxPayload: MAX_SERVER_FRAME_BYTES,
     });
     this.#ws = ws;
-    this.#writer = new FrameWriter(ws);
+    this.#writer = new FrameWriter(ws, this.log.traceEnabled === true ? (text) => this.log.trace?.(`frame out: ${text}`) : undefined);
     this.#handshakeTimer = setTimeout(() => this.end(new EventsError({ errorType: 'Timeout', message: `no connection_ack within ${this.options.connectTimeoutMs} ms` })), this.options.connectTimeoutMs);
     ws.on('open', () => this.#step({ kind: 'open' }));
+    const trace = this.log.traceEnabled === true;
     ws.on('message', (data, isBinary) => {
       this.#frames++;
       if (this.#phase === 'ended') return;
+      if (trace) this.log.trace?.(`frame in: ${isBinary ? '(a binary frame)' : data.toString()}`);
       this.#onFrame(isBinary ? { type: 'invalid', reason: 'binary frame: the protocol uses text frames only' } : parseServerMessage(data.toString()));
     });
     ws.on('unexpected-response', (req, res) => {

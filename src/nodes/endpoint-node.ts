@@ -1,6 +1,7 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import type { Authorizer } from '../client/authorizer';
-import { silentLogger, type Logger } from '../client/logger';
+import type { Logger } from '../client/logger';
+import { isJsonObject } from '../protocol/messages';
 import { EventsRestClient } from '../client/rest-client';
 import { EventsWebSocketClient } from '../client/websocket-client';
 import { resolveEndpoints, type Endpoints } from '../protocol/endpoint';
@@ -47,9 +48,25 @@ function seconds(value: number | string | undefined, fallback: number): number {
   return n !== undefined && Number.isFinite(n) && n >= 0 ? n * 1000 : fallback * 1000;
 }
 
-function logger(node: Node): Logger {
-  // Client lines are already scrubbed of secrets; only warnings and errors reach the Node-RED log.
-  return { ...silentLogger, error: (m) => node.error(m), warn: (m) => node.warn(m), debug: (m) => node.debug(m) };
+/**
+ * The client's lines in Node-RED's log: warnings and errors always; the connection's lifecycle at debug; every frame
+ * in and out at trace, built only when a log handler keeps trace lines. Every line is already scrubbed of secrets.
+ */
+function logger(node: Node, traceEnabled: boolean): Logger {
+  return {
+    error: (m) => node.error(m),
+    warn: (m) => node.warn(m),
+    info: (m) => node.debug(m),
+    debug: (m) => node.debug(m),
+    trace: (m) => node.trace(m),
+    traceEnabled,
+  };
+}
+
+/** Whether any of Node-RED's log handlers (`logging` in settings.js) keeps trace lines. */
+function traceLogging(RED: NodeAPI): boolean {
+  const logging: unknown = Reflect.get(RED.settings, 'logging');
+  return isJsonObject(logging) && Object.values(logging).some((handler) => isJsonObject(handler) && handler.level === 'trace');
 }
 
 export function registerEndpointNode(RED: NodeAPI): void {
@@ -80,7 +97,7 @@ export function registerEndpointNode(RED: NodeAPI): void {
     const endpoints = node.endpoints;
     node.requestTimeoutMs = seconds(def.requestTimeout, 15);
     const options = {
-      logger: logger(node),
+      logger: logger(node, traceLogging(RED)),
       reconnectBaseDelayMs: seconds(def.reconnectBaseDelay, 1),
       reconnectMaxDelayMs: seconds(def.reconnectMaxDelay, 30),
       authRetryDelayMs: seconds(def.authRetryDelay, 60),

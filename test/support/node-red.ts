@@ -23,6 +23,8 @@ export interface FlowNode {
 
 interface Helper {
   init(nodeRedPath: string, settings?: Record<string, unknown>): void;
+  /** Merges `settings` into the runtime settings of the next load (the helper keeps them until changed). */
+  settings(settings: Record<string, unknown>): Record<string, unknown>;
   startServer(): Promise<void>;
   stopServer(): Promise<void>;
   load(nodes: unknown, flow: FlowNode[], credentials?: Record<string, Record<string, string>>): Promise<void>;
@@ -54,6 +56,7 @@ export const nodeRedVersion = (require(require.resolve('node-red/package.json', 
 export const helper: Helper = {
   ...raw,
   init: (path, settings) => raw.init(path, settings),
+  settings: (settings) => raw.settings(settings),
   startServer: () => raw.startServer(),
   stopServer: () => raw.stopServer(),
   load: (nodes, flow, credentials) => raw.load(nodes, placed(flow), credentials),
