@@ -3,6 +3,7 @@ import type { ConnectionState, SubscriptionState } from '../client/connection-st
 import type { EventsRestClient } from '../client/rest-client';
 import type { EventsWebSocketClient, Subscription } from '../client/websocket-client';
 import type { EventsError } from '../protocol/errors';
+import { EndpointStats, type EndpointStatsReport } from './endpoint-stats';
 
 /** A flow node that uses the endpoint's connection. */
 export interface ConnectionUser {
@@ -50,6 +51,8 @@ interface Clients {
  * channel with the same authorizer share one server subscription (AppSync limits subscriptions per connection).
  */
 export class EndpointConnection {
+  /** What `getStats` reports: kept for the life of the endpoint node, across the client sets of redeploys. */
+  readonly stats = new EndpointStats();
   readonly #factory: ClientFactory;
   readonly #users = new Map<string, ConnectionUser>();
   #clients: Clients = { channels: new Map() };
@@ -81,7 +84,9 @@ export class EndpointConnection {
       const ws = this.#factory.webSocket();
       clients.webSocket = ws;
       clients.stopListening = ws.onStateChange((state) => {
-        if (this.#clients === clients) for (const user of this.#users.values()) user.onConnectionState(state);
+        if (this.#clients !== clients) return;
+        this.stats.onState(state);
+        for (const user of this.#users.values()) user.onConnectionState(state);
       });
     }
     return clients.webSocket;
@@ -108,6 +113,7 @@ export class EndpointConnection {
           onEvent: (event) => {
             // The subscription hands over JSON text (output 'string'); each listener parses its own copy.
             if (typeof event !== 'string') return;
+            this.stats.onEvent();
             for (const l of listeners.values()) l.onEvent(event, channel);
           },
           onError: (error) => {
@@ -134,6 +140,12 @@ export class EndpointConnection {
       ready: entry.subscription.ready,
       release: () => this.#release(clients, entry, userId),
     };
+  }
+
+  /** The figures of this connection for `msg.action = getStats`. */
+  report(): EndpointStatsReport {
+    const ws = this.#clients.webSocket;
+    return this.stats.report(this.state, ws?.queuedPublishes ?? 0, ws?.subscriptions.map((s) => s.state) ?? []);
   }
 
   /** Closes the clients now; queued publishes are flushed first when connected. Later use opens new ones. */

@@ -78,17 +78,28 @@ export function registerPublishNode(RED: NodeAPI): void {
     }
 
     async function handle(msg: NodeMessageInFlow, send: Send, done: Done): Promise<void> {
+      if (msg.action === 'getStats') {
+        send({ topic: 'stats', payload: connection.report(), _msgid: msg._msgid });
+        done();
+        return;
+      }
       try {
         const channel = await channelOf(msg);
         if (msg.payload === undefined) throw new EventsError({ errorType: 'InvalidEvent', message: 'msg.payload is missing: there is nothing to publish' });
         const batch = Array.isArray(msg.payload);
         const events: readonly unknown[] = batch ? (msg.payload as unknown[]) : [msg.payload];
+        const started = Date.now();
         const pending = coalescer && !batch ? coalescer.add(channel, msg.payload) : publish(channel, events);
         if (transport === 'websocket' && connection.state.status !== 'connected') {
           const queued = connection.webSocket().queuedPublishes;
           if (queued > 0) show({ fill: 'yellow', shape: 'ring', text: t('appsync.status.queued', { count: queued }) });
         }
-        const result = await pending;
+        const result = await pending.catch((err: unknown) => {
+          // Sent and refused as a whole (or not answered): every event counts as failed.
+          connection.stats.onPublish(events.length, events.length, Date.now() - started);
+          throw err;
+        });
+        connection.stats.onPublish(events.length, result.failed.length, Date.now() - started);
         const report: PublishReport = { ...result, status: publishStatus(result), channel };
         msg.publishResult = report;
         if (result.failed.length > 0) {

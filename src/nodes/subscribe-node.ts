@@ -155,6 +155,10 @@ export function registerSubscribeNode(RED: NodeAPI): void {
             done();
             return;
           }
+          case 'getStats':
+            send({ topic: 'stats', payload: connection.report(), _msgid: msg._msgid });
+            done();
+            return;
           case 'getSubscriptions':
             send({
               topic: 'subscriptions',
@@ -166,7 +170,7 @@ export function registerSubscribeNode(RED: NodeAPI): void {
           default:
             throw new EventsError({
               errorType: 'InvalidConfiguration',
-              message: `unknown msg.action ${describeAction(msg.action)}: use subscribe, unsubscribe or getSubscriptions${staticChannel ? ' (and clear the channel in the node settings)' : ''}`,
+              message: `unknown msg.action ${describeAction(msg.action)}: use subscribe, unsubscribe, getSubscriptions or getStats${staticChannel ? ' (and clear the channel in the node settings)' : ''}`,
             });
         }
       } catch (err) {
