@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import type { ConnectionState } from '../client/connection-state';
+import type { ConnectionState, SubscriptionState } from '../client/connection-state';
 import { parseChannel } from '../protocol/channel';
 import { isJsonObject } from '../protocol/messages';
 import { receivedEventProblem } from '../protocol/received-event';
@@ -11,6 +11,7 @@ import { findEndpoint, refuseEveryMessage } from './endpoint-lookup';
 import { errorLabel, toNodeError } from './node-error';
 import { statusSetter, subscriptionStatus, type Translate } from './status';
 import { FailureReporter } from './user-status';
+import { SubscriptionSignals } from './subscription-signals';
 
 export interface SubscribeDef extends NodeDef {
   endpoint: string;
@@ -19,6 +20,8 @@ export interface SubscribeDef extends NodeDef {
   channelType?: 'str' | 'env';
   authorizer?: string;
   output?: 'json' | 'string';
+  /** A second output with one message per change of the node's subscriptions' state. */
+  stateOutput?: boolean;
 }
 
 interface SubscribeNode extends Node {
@@ -43,6 +46,11 @@ export function registerSubscribeNode(RED: NodeAPI): void {
     const { endpoint: endpointNode, connection } = lookup;
     const parse = def.output !== 'string';
     const handles = new Map<string, ChannelHandle>();
+    const signals = def.stateOutput ? new SubscriptionSignals() : undefined;
+    const sendSignal = (channel: string, state: SubscriptionState) => {
+      const payload = signals?.signal(channel, state);
+      if (payload) node.send([null, { topic: 'state', payload, _msgid: nextMessageId() }]);
+    };
     const failures = new FailureReporter(node);
     const staticChannel = def.channel?.trim() ?? '';
 
@@ -81,7 +89,10 @@ export function registerSubscribeNode(RED: NodeAPI): void {
           refuseEvent(channel, err instanceof Error ? err.message : 'Node-RED could not send it');
         }
       },
-      onState: () => refreshStatus(),
+      onState(state, channel) {
+        refreshStatus();
+        sendSignal(channel, state);
+      },
       onError(error, channel) {
         failures.report(error, { topic: channel });
       },
@@ -99,6 +110,8 @@ export function registerSubscribeNode(RED: NodeAPI): void {
       const handle = connection.listen(node.id, path, listener, authorizer);
       handles.set(path, handle);
       refreshStatus();
+      // Joining a subscription another node already made: it is live for this node from now on.
+      if (handle.state.status === 'subscribed') sendSignal(path, handle.state);
       return handle;
     }
 
@@ -106,6 +119,8 @@ export function registerSubscribeNode(RED: NodeAPI): void {
       const handle = handles.get(channel);
       handles.delete(channel);
       await handle?.release();
+      // This node stopped listening before the server answered: it says so itself.
+      if (handle) sendSignal(channel, { status: 'closed' });
       refreshStatus();
     }
 
