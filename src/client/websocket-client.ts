@@ -48,6 +48,12 @@ export interface WebSocketClientOptions {
   queueSize?: number;
   /** Overrides the keep-alive timeout the service sends in `connection_ack` (`connectionTimeoutMs`). */
   keepAliveTimeoutMs?: number;
+  /**
+   * Open the socket on first use (default). When false it opens only on `connect()`; subscriptions and publishes made
+   * before wait for it. Either way a connected client reconnects after a drop, and after `stop()` stays closed until
+   * the next `connect()`.
+   */
+  autoConnect?: boolean;
   /** TLS settings and a proxy for the WebSocket (see network.ts). */
   network?: NetworkSettings;
   /** Passed to the `ws` constructor last: anything `network` does not cover (headers, say). */
@@ -118,6 +124,8 @@ export class EventsWebSocketClient {
   #state: ConnectionState = { status: 'idle' };
   #session: SocketSession | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
+  /** Whether a subscribe or publish opens the socket: `autoConnect` at first, false after `stop()`, true after `connect()`. */
+  #opensOnUse: boolean;
   /** Subscriptions given up on (timeout) whose acknowledgement may still come: the server then holds them, so they are released. */
   readonly #abandoned = new Set<string>();
   readonly #publishChannels = new PublishChannels();
@@ -136,6 +144,7 @@ export class EventsWebSocketClient {
     warnIfUnverified(options.network, endpoints.realtimeUrl, (line) => this.#log.warn(line));
     this.#subscriptions = new SubscriptionRegistry(this.#log);
     this.#queue = new MemoryPublishQueue(this.#options.queueSize);
+    this.#opensOnUse = options.autoConnect ?? true;
     this.#pending = new PendingOperations(this.#options.requestTimeoutMs, (id, operation) => this.#onTimeout(id, operation));
   }
 
@@ -158,8 +167,9 @@ export class EventsWebSocketClient {
     return this.#queue.size;
   }
 
-  /** Opens the connection now instead of on first use; resolves when connected. */
+  /** Opens the connection now instead of on first use (or again after `stop()`); resolves when connected. */
   async connect(): Promise<void> {
+    this.#opensOnUse = true;
     if (this.#state.status === 'connected') return;
     const connected = new Promise<void>((resolve, reject) => {
       const stop = this.onStateChange((s) => {
@@ -272,6 +282,27 @@ export class EventsWebSocketClient {
     }
   }
 
+  /**
+   * Closes the socket and keeps it closed until `connect()`: subscriptions stay (made again on connect) and publishes
+   * wait in the queue. With `flush` (default) queued publishes are sent first and in-flight ones acknowledged.
+   */
+  async stop(flush = true): Promise<void> {
+    clearTimeout(this.#retryTimer);
+    this.#opensOnUse = false;
+    const ready = this.#readySession();
+    if (flush && ready) {
+      for (const request of this.#queue.takeAll()) this.#sendPublish(request, ready);
+      await this.#sends.settled();
+      await Promise.all(this.#pending.publishes().map((r) => r.done.promise.catch(() => {})));
+    }
+    const session = this.#session;
+    this.#session = undefined;
+    if (session) this.#forgetSocket();
+    // Closed, also when it was waiting to reconnect; a client that never connected stays idle.
+    if (this.#state.status !== 'idle' && this.#state.status !== 'closed') this.#setState({ status: 'closed' });
+    session?.end(new EventsError({ errorType: 'ClientClosed', message: 'the connection was closed by stop()' }), true);
+  }
+
   #readySession(): SocketSession | undefined {
     return this.#session?.phase === 'ready' ? this.#session : undefined;
   }
@@ -290,6 +321,7 @@ export class EventsWebSocketClient {
   }
 
   #ensureConnection(): void {
+    if (!this.#opensOnUse) return;
     const { status } = this.#state;
     if (status === 'idle' || status === 'closed') this.#open(0);
   }
@@ -366,6 +398,13 @@ export class EventsWebSocketClient {
     if (session !== this.#session) return;
     this.#session = undefined;
     this.#log.info(`connection ended: ${reason.message}`);
+    this.#forgetSocket();
+    if (this.#state.status === 'closed') return;
+    this.#afterFailure(reason, wasReady ? 0 : attempt);
+  }
+
+  /** What the socket held, once it is gone: publishes in flight go back to the queue, subscriptions wait for the next one. */
+  #forgetSocket(): void {
     // At-least-once: a publish in flight may have reached the service; it is sent again, in order, on the next socket.
     const inFlight = this.#pending.clear().flatMap((op) => (op.kind === 'publish' ? [op.request] : []));
     this.#queue.requeue(inFlight);
@@ -378,8 +417,6 @@ export class EventsWebSocketClient {
         this.#subscriptions.setState(record, { status: 'pending' });
       }
     }
-    if (this.#state.status === 'closed') return;
-    this.#afterFailure(reason, wasReady ? 0 : attempt);
   }
 
   #afterFailure(error: EventsError, attempt: number): void {

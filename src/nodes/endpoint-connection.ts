@@ -142,6 +142,19 @@ export class EndpointConnection {
     };
   }
 
+  /** `msg.action = connect`: opens the WebSocket (again, after `disconnect`); resolves when connected or failed. */
+  async connect(): Promise<void> {
+    await this.webSocket().connect();
+  }
+
+  /**
+   * `msg.action = disconnect`: closes the WebSocket after flushing queued publishes, and keeps it closed until the next
+   * `connect`. Subscriptions stay and are made again on `connect`.
+   */
+  async disconnect(): Promise<void> {
+    await this.webSocket().stop(true);
+  }
+
   /** The figures of this connection for `msg.action = getStats`. */
   report(): EndpointStatsReport {
     const ws = this.#clients.webSocket;

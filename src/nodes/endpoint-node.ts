@@ -22,6 +22,8 @@ export interface EndpointDef extends NodeDef {
   authRetryDelay?: number | string;
   requestTimeout?: number | string;
   queueSize?: number | string;
+  /** Open the WebSocket when a node first needs it (default); when false, only on `msg.action = connect`. */
+  autoConnect?: boolean;
   /** The id of a core `tls-config` node. */
   tls?: string;
   /** The id of a core `http proxy` node; without one, the proxy environment variables apply. */
@@ -105,6 +107,7 @@ export function registerEndpointNode(RED: NodeAPI): void {
       connectTimeoutMs: node.requestTimeoutMs,
       queueSize: Number.parseInt(String(def.queueSize ?? ''), 10) || 1000,
       network: node.network,
+      autoConnect: def.autoConnect !== false,
     };
     // The authorizer is looked up when a client is made, not here: config nodes start in no set order.
     node.connection = new EndpointConnection({

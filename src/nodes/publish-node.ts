@@ -9,6 +9,7 @@ import { errorLabel, toNodeError } from './node-error';
 import { connectionStatus, statusSetter, type Translate } from './status';
 import { FailureReporter } from './user-status';
 import { PublishCoalescer } from './publish-coalescer';
+import { controlAction } from './control-actions';
 
 export interface PublishDef extends NodeDef {
   endpoint: string;
@@ -78,9 +79,9 @@ export function registerPublishNode(RED: NodeAPI): void {
     }
 
     async function handle(msg: NodeMessageInFlow, send: Send, done: Done): Promise<void> {
-      if (msg.action === 'getStats') {
-        send({ topic: 'stats', payload: connection.report(), _msgid: msg._msgid });
-        done();
+      const control = await controlAction(msg, connection, send);
+      if (control !== undefined) {
+        done(control ?? undefined);
         return;
       }
       try {

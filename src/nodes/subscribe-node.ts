@@ -12,6 +12,7 @@ import { errorLabel, toNodeError } from './node-error';
 import { statusSetter, subscriptionStatus, type Translate } from './status';
 import { FailureReporter } from './user-status';
 import { SubscriptionSignals } from './subscription-signals';
+import { controlAction } from './control-actions';
 
 export interface SubscribeDef extends NodeDef {
   endpoint: string;
@@ -171,9 +172,12 @@ export function registerSubscribeNode(RED: NodeAPI): void {
             return;
           }
           case 'getStats':
-            send({ topic: 'stats', payload: connection.report(), _msgid: msg._msgid });
-            done();
+          case 'connect':
+          case 'disconnect': {
+            const control = await controlAction(msg, connection, send);
+            done(control ?? undefined);
             return;
+          }
           case 'getSubscriptions':
             send({
               topic: 'subscriptions',
@@ -185,7 +189,7 @@ export function registerSubscribeNode(RED: NodeAPI): void {
           default:
             throw new EventsError({
               errorType: 'InvalidConfiguration',
-              message: `unknown msg.action ${describeAction(msg.action)}: use subscribe, unsubscribe, getSubscriptions or getStats${staticChannel ? ' (and clear the channel in the node settings)' : ''}`,
+              message: `unknown msg.action ${describeAction(msg.action)}: use subscribe, unsubscribe, getSubscriptions, getStats, connect or disconnect${staticChannel ? ' (and clear the channel in the node settings)' : ''}`,
             });
         }
       } catch (err) {

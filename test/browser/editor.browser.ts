@@ -154,6 +154,8 @@ describe('the editor in a real browser', function () {
   });
 
   it('deploys the flow, and events appear in the Debug sidebar', async () => {
+    // The example's endpoint predates autoConnect; opening and saving its dialog must keep it connecting on first use.
+    assert.equal(await page.evaluate("(() => { let a; RED.nodes.eachConfig((n) => { if (n.type === 'events-endpoint') a = n.autoConnect; }); return a; })()"), true);
     await page.click('#red-ui-header-button-deploy');
     await page.evaluate(() => RED.sidebar.show('debug'));
     await page.waitForSelector('.red-ui-debug-msg', { timeout: 20_000 });
