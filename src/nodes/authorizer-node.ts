@@ -39,59 +39,71 @@ export interface AuthorizerNode extends Node<AuthorizerCredentials> {
 
 const AUTH_TYPES: readonly AuthType[] = ['apiKey', 'userPool', 'oidc', 'lambda', 'iam'];
 
+/** Reads a token or key from the environment or a context store, for `tokenSource` env, flow or global. */
+export type SecretReader = (source: Exclude<TokenSource, 'credential'>, name: string) => Promise<unknown>;
+
+/**
+ * The authorizers of one authorizer definition: what the events-authorizer node builds once, and what the Test
+ * connection route builds from a dialog's unsaved values.
+ */
+export function authorizerFactory(def: AuthorizerDef, credentials: AuthorizerCredentials, read: SecretReader): (region: string | undefined, network?: NetworkSettings) => Authorizer {
+  const authType: AuthType = AUTH_TYPES.includes(def.authType) ? def.authType : 'apiKey';
+  const secret = (credential: keyof AuthorizerCredentials, what: string): SecretSource => {
+    const source = def.tokenSource ?? 'credential';
+    const name = def.tokenName?.trim() ?? '';
+    if (source === 'credential') return () => credentials[credential];
+    if (!name) throw new EventsError({ errorType: 'InvalidConfiguration', message: `the ${what} comes from ${source} but no name is set` });
+    return async () => {
+      const value = await read(source, name);
+      if (value !== undefined && value !== null && typeof value !== 'string') {
+        throw new EventsError({ errorType: 'CredentialsError', message: `the ${what} in ${source} "${name}" is not a string` });
+      }
+      return value ?? undefined;
+    };
+  };
+
+  // Called once per region and network (the byNetwork cache below).
+  const iamCredentials = (region: string, network: NetworkSettings | undefined): AwsCredentialProvider => {
+    const base =
+      def.iamSource === 'default'
+        ? defaultCredentialChain({ network })
+        : staticCredentials({ accessKeyId: credentials.accessKeyId ?? '', secretAccessKey: credentials.secretAccessKey ?? '', sessionToken: credentials.sessionToken });
+    return def.roleArn?.trim()
+      ? assumeRoleCredentials(base, { roleArn: def.roleArn.trim(), externalId: def.externalId?.trim(), sessionName: def.sessionName?.trim(), region, network })
+      : base;
+  };
+
+  // Built once per region and network (endpoints may reach AWS through different proxies) and asked for on
+  // every operation; a configuration error is not kept, so it fails each one.
+  const byNetwork = new WeakMap<NetworkSettings, Map<string, Authorizer>>();
+  const direct: NetworkSettings = {};
+  let secretAuthorizer: Authorizer | undefined;
+  return (region, network) => {
+    if (authType !== 'iam') {
+      secretAuthorizer ??= authType === 'apiKey' ? apiKeyAuthorizer(secret('apiKey', 'API key')) : authTokenAuthorizer(secret('token', 'token'));
+      return secretAuthorizer;
+    }
+    const key = region ?? '';
+    const settings = network ?? direct;
+    let byRegion = byNetwork.get(settings);
+    if (!byRegion) byNetwork.set(settings, (byRegion = new Map()));
+    let authorizer = byRegion.get(key);
+    if (!authorizer) {
+      authorizer = iamAuthorizer({ region: key, credentials: iamCredentials(key, network) });
+      byRegion.set(key, authorizer);
+    }
+    return authorizer;
+  };
+}
+
 export function registerAuthorizerNode(RED: NodeAPI): void {
   function EventsAuthorizerNode(this: AuthorizerNode, def: AuthorizerDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
     node.authType = AUTH_TYPES.includes(def.authType) ? def.authType : 'apiKey';
-    const credentials = node.credentials ?? {};
-
-    const secret = (credential: keyof AuthorizerCredentials, what: string): SecretSource => {
-      const source = def.tokenSource ?? 'credential';
-      const name = def.tokenName?.trim() ?? '';
-      if (source === 'credential') return () => credentials[credential];
-      if (!name) throw new EventsError({ errorType: 'InvalidConfiguration', message: `the ${what} comes from ${source} but no name is set` });
-      return async () => {
-        const value = source === 'env' ? await evaluateProperty(RED, name, 'env', node, {}) : await readContext(node, source, name);
-        if (value !== undefined && value !== null && typeof value !== 'string') {
-          throw new EventsError({ errorType: 'CredentialsError', message: `the ${what} in ${source} "${name}" is not a string` });
-        }
-        return value ?? undefined;
-      };
-    };
-
-    // Called once per region and network (the byNetwork cache below).
-    const iamCredentials = (region: string, network: NetworkSettings | undefined): AwsCredentialProvider => {
-      const base =
-        def.iamSource === 'default'
-          ? defaultCredentialChain({ network })
-          : staticCredentials({ accessKeyId: credentials.accessKeyId ?? '', secretAccessKey: credentials.secretAccessKey ?? '', sessionToken: credentials.sessionToken });
-      return def.roleArn?.trim()
-        ? assumeRoleCredentials(base, { roleArn: def.roleArn.trim(), externalId: def.externalId?.trim(), sessionName: def.sessionName?.trim(), region, network })
-        : base;
-    };
-
-    // Built once per region and network (endpoints may reach AWS through different proxies) and asked for on
-    // every operation; a configuration error is not kept, so it fails each one.
-    const byNetwork = new WeakMap<NetworkSettings, Map<string, Authorizer>>();
-    const direct: NetworkSettings = {};
-    let secretAuthorizer: Authorizer | undefined;
-    node.authorizerFor = (region, network) => {
-      if (node.authType !== 'iam') {
-        secretAuthorizer ??= node.authType === 'apiKey' ? apiKeyAuthorizer(secret('apiKey', 'API key')) : authTokenAuthorizer(secret('token', 'token'));
-        return secretAuthorizer;
-      }
-      const key = region ?? '';
-      const settings = network ?? direct;
-      let byRegion = byNetwork.get(settings);
-      if (!byRegion) byNetwork.set(settings, (byRegion = new Map()));
-      let authorizer = byRegion.get(key);
-      if (!authorizer) {
-        authorizer = iamAuthorizer({ region: key, credentials: iamCredentials(key, network) });
-        byRegion.set(key, authorizer);
-      }
-      return authorizer;
-    };
+    node.authorizerFor = authorizerFactory(def, node.credentials ?? {}, (source, name) =>
+      source === 'env' ? evaluateProperty(RED, name, 'env', node, {}) : readContext(node, source, name),
+    );
   }
 
   RED.nodes.registerType<AuthorizerNode, AuthorizerDef, Record<string, never>, AuthorizerCredentials>('events-authorizer', EventsAuthorizerNode, {

@@ -1,4 +1,4 @@
-import type { Node, NodeAPI } from 'node-red';
+import type { NodeAPI } from 'node-red';
 import { describeProxy, proxyFromEnvironment, splitList, type EnvironmentOptions, type NetworkSettings, type TlsSettings } from '../client/network';
 import { EventsError } from '../protocol/errors';
 import { isJsonObject } from '../protocol/messages';
@@ -57,7 +57,7 @@ function noProxyHosts(value: unknown): string[] {
  * The network settings of an endpoint: its `tls` node, and its `proxy` node or else the standard environment
  * variables (HTTPS_PROXY for https/wss, HTTP_PROXY, NO_PROXY), read as Node-RED's `proxyOptions` setting says.
  */
-export function endpointNetwork(RED: NodeAPI, node: Node, def: { tls?: string; proxy?: string }, url: string): NetworkSettings {
+export function endpointNetwork(RED: NodeAPI, log: (line: string) => void, def: { tls?: string; proxy?: string }, url: string): NetworkSettings {
   const settings: NetworkSettings = {};
   if (def.tls) {
     const tlsNode: unknown = RED.nodes.getNode(def.tls);
@@ -73,7 +73,7 @@ export function endpointNetwork(RED: NodeAPI, node: Node, def: { tls?: string; p
     const options: unknown = Reflect.get(RED.settings, 'proxyOptions');
     settings.proxy = proxyFromEnvironment(url, process.env, isJsonObject(options) ? environmentOptions(options) : {});
   }
-  if (settings.proxy) node.log(`connections go through the proxy ${describeProxy(settings.proxy.url)}${def.proxy ? '' : ' (from the environment)'}`);
+  if (settings.proxy) log(`connections go through the proxy ${describeProxy(settings.proxy.url)}${def.proxy ? '' : ' (from the environment)'}`);
   return settings;
 }
 

@@ -90,7 +90,7 @@ export function registerEndpointNode(RED: NodeAPI): void {
     try {
       if (!def.url?.trim()) throw new EventsError({ errorType: 'InvalidEndpoint', message: 'the endpoint has no URL' });
       node.endpoints = resolveEndpoints({ url: def.url, realtimeUrl: def.realtimeUrl?.trim() || undefined, region: def.region?.trim() || undefined });
-      node.network = endpointNetwork(RED, node, def, node.endpoints.httpUrl);
+      node.network = endpointNetwork(RED, (line) => node.log(line), def, node.endpoints.httpUrl);
     } catch (err) {
       node.configError = err as EventsError;
       node.error(node.configError.message);

@@ -115,6 +115,30 @@ describe('the editor in a real browser', function () {
     assert.ok(await visible('#node-config-input-reconnectBaseDelay'));
     await openTab('connection');
     await page.fill('#node-config-input-url', demo.emulator.httpUrl);
+    // Test connection with the dialog's values: the example's API key (from the environment) is accepted.
+    await page.fill('#appsync-test-channel', 'default/sensors/*');
+    await page.click('#appsync-test-connection');
+    await page.waitForFunction(() => /subscribe_success in \d+ ms/.test(document.querySelector('#appsync-test-result')?.textContent ?? ''));
+    assert.match((await page.textContent('#appsync-test-result')) ?? '', /^connection_ack in \d+ ms, subscribe_success in \d+ ms$/);
+    await shoot('editor-endpoint-test.png');
+    // An unsaved wrong key in the authorizer dialog is what the next test uses, and is refused in the runtime's words.
+    await page.click('#node-config-input-btn-authorizer-edit');
+    await page.waitForSelector('#node-config-input-authType', { state: 'visible' });
+    await page.selectOption('#node-config-input-tokenSource', 'credential');
+    await page.fill('#node-config-input-apiKey', 'da2-browserwrongkeybrowserwrong');
+    await page.click('.red-ui-tray:last-of-type #node-config-dialog-ok');
+    await page.waitForSelector('#node-config-input-authType', { state: 'detached' });
+    await page.click('#appsync-test-connection');
+    await page.waitForFunction(() => (document.querySelector('#appsync-test-result')?.textContent ?? '').startsWith('UnauthorizedException'));
+    const refused = (await page.textContent('#appsync-test-result')) ?? '';
+    assert.match(refused, /You are not authorized to make this call\. Check the API key or token/);
+    assert.ok(!refused.includes('da2-browserwrongkeybrowserwrong'));
+    // Back to the example's key from the environment, for the deploy below.
+    await page.click('#node-config-input-btn-authorizer-edit');
+    await page.waitForSelector('#node-config-input-authType', { state: 'visible' });
+    await page.selectOption('#node-config-input-tokenSource', 'env');
+    await page.click('.red-ui-tray:last-of-type #node-config-dialog-ok');
+    await page.waitForSelector('#node-config-input-authType', { state: 'detached' });
     await page.click('#node-config-input-btn-authorizer-edit');
     await page.waitForSelector('#node-config-input-authType', { state: 'visible' });
     const fields = async () => ({

@@ -23,6 +23,8 @@ export interface FlowNode {
 
 interface Helper {
   init(nodeRedPath: string, settings?: Record<string, unknown>): void;
+  /** A supertest agent on the runtime's admin API (the routes nodes register with RED.httpAdmin). */
+  request(): { post(path: string): { send(body: unknown): Promise<{ status: number; body: unknown }> } };
   /** Merges `settings` into the runtime settings of the next load (the helper keeps them until changed). */
   settings(settings: Record<string, unknown>): Record<string, unknown>;
   startServer(): Promise<void>;
@@ -57,6 +59,7 @@ export const helper: Helper = {
   ...raw,
   init: (path, settings) => raw.init(path, settings),
   settings: (settings) => raw.settings(settings),
+  request: () => raw.request(),
   startServer: () => raw.startServer(),
   stopServer: () => raw.stopServer(),
   load: (nodes, flow, credentials) => raw.load(nodes, placed(flow), credentials),
