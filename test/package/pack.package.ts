@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -38,9 +38,9 @@ describe('the npm package', function () {
   });
 
   /** Starts Node-RED on `dir`, runs `check` while it is up, and returns its warning and error lines. */
-  async function withNodeRed(dir: string, check: (port: number) => Promise<void>): Promise<string[]> {
+  async function withNodeRed(dir: string, check: (port: number) => Promise<void>, extraSettings = ''): Promise<string[]> {
     const port = await freePort();
-    writeFileSync(join(dir, 'settings.js'), `module.exports = { uiHost: '127.0.0.1', uiPort: ${port}, flowFile: 'flows.json', telemetry: { enabled: false, updateNotification: false }, editorTheme: { tours: false } };\n`);
+    writeFileSync(join(dir, 'settings.js'), `module.exports = { uiHost: '127.0.0.1', uiPort: ${port}, flowFile: 'flows.json', telemetry: { enabled: false, updateNotification: false }, editorTheme: { tours: false }${extraSettings} };\n`);
     const nodeRed = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', dir, '--settings', join(dir, 'settings.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     nodeRed.stdout.on('data', (d: Buffer) => (log += d.toString()));
@@ -89,6 +89,47 @@ describe('the npm package', function () {
       assert.match(await rule.text(), /AppSyncEventsChannel/);
     });
     assert.deepEqual(warnings, baseline);
+  });
+
+  it("refuses the Test connection route to users without the right to change endpoints, when adminAuth is set", async () => {
+    // Node-RED's own password hashing (bcryptjs, a dependency of its admin API).
+    const bcrypt = require(require.resolve('bcryptjs', { paths: [dirname(require.resolve('node-red/package.json'))] })) as { hashSync(p: string, rounds: number): string };
+    const users = [
+      { username: 'admin', password: bcrypt.hashSync('admin-pass-1', 8), permissions: '*' },
+      { username: 'viewer', password: bcrypt.hashSync('viewer-pass-1', 8), permissions: 'read' },
+    ];
+    await withNodeRed(
+      userDir,
+      async (port) => {
+        const base = `http://127.0.0.1:${port}`;
+        // A token may ask only for the user's own permissions as its scope.
+        const token = async (username: string, password: string, scope: string) => {
+          const res = await fetch(`${base}/auth/token`, { method: 'POST', body: new URLSearchParams({ client_id: 'node-red-admin', grant_type: 'password', scope, username, password }) });
+          const answer = (await res.json()) as { access_token?: string };
+          assert.ok(answer.access_token, `a token for ${username}: ${JSON.stringify(answer)}`);
+          return answer.access_token;
+        };
+        const post = (bearer?: string) =>
+          fetch(`${base}/appsync-events/test-connection`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
+            body: JSON.stringify({ url: 'http://127.0.0.1:1/event', authorizer: 'none', authorizerDef: { authType: 'apiKey' }, credentials: { apiKey: 'da2-routekeyroutekeyroutekey' } }),
+          });
+        assert.equal((await post()).status, 401, 'no token: refused');
+        // A valid token of a read-only user: it reads the flows, and is refused the route (Node-RED answers a missing
+        // permission with 401, @node-red/editor-api auth needsPermission).
+        const viewer = await token('viewer', 'viewer-pass-1', 'read');
+        assert.equal((await fetch(`${base}/flows`, { headers: { authorization: `Bearer ${viewer}` } })).status, 200, 'the viewer may read');
+        assert.equal((await post(viewer)).status, 401, 'read-only user: refused');
+        const allowed = await post(await token('admin', 'admin-pass-1', '*'));
+        assert.equal(allowed.status, 200);
+        const answer = (await allowed.json()) as { ok: boolean; code: string; message: string };
+        assert.equal(answer.ok, false);
+        assert.equal(answer.code, 'NetworkError');
+        assert.ok(!JSON.stringify(answer).includes('da2-routekeyroutekeyroutekey'));
+      },
+      `, adminAuth: { type: 'credentials', users: ${JSON.stringify(users)} }`,
+    );
   });
 
   it('installs the emulator command', () => {
