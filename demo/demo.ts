@@ -158,7 +158,9 @@ interface Launched {
 
 /** Starts Node-RED and resolves once its flows started, or once it exited (saying whether its port was taken). */
 async function launchNodeRed(userDir: string, port: number, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<Launched> {
-  const nodeRed = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', join(userDir, 'settings.js')], {
+  // NODE_RED_PATH points at another installation (the browser test on Node-RED 5, test/run-node-red-5.mjs).
+  const redJs = require.resolve('node-red/red.js', process.env.NODE_RED_PATH ? { paths: [process.env.NODE_RED_PATH] } : undefined);
+  const nodeRed = spawn(process.execPath, [redJs, '--userDir', userDir, '--settings', join(userDir, 'settings.js')], {
     cwd: userDir,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -11,4 +11,9 @@ const run = (cmd, args, env = {}) => execFileSync(cmd, args, { cwd: root, stdio:
 if (!existsSync(join(prefix, 'node_modules', 'node-red', 'package.json'))) {
   run('npm', ['install', '--prefix', prefix, '--no-save', '--no-audit', '--no-fund', '--loglevel=error', 'node-red@5']);
 }
-run('npx', ['-y', 'node@22', 'node_modules/mocha/bin/mocha.js'], { NODE_RED_PATH: join(prefix, 'node_modules') });
+const nodeRed5 = { NODE_RED_PATH: join(prefix, 'node_modules') };
+// `--browser`: the editor test (test:browser) instead of the runtime suite.
+const mocha = process.argv.includes('--browser')
+  ? ['node_modules/mocha/bin/mocha.js', '--no-config', '--require', 'tsx/cjs', '--timeout', '120000', '--exit', 'test/browser/*.browser.ts']
+  : ['node_modules/mocha/bin/mocha.js'];
+run('npx', ['-y', 'node@22', ...mocha], nodeRed5);

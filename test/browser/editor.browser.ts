@@ -28,6 +28,10 @@ describe('the editor in a real browser', function () {
     page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
     await page.goto(demo.editorUrl);
     await page.waitForSelector('.red-ui-palette-node[data-palette-type="events-publish"]', { timeout: 30_000 });
+    // The editor under test is the Node-RED asked for: 5 under NODE_RED_PATH (test:browser:node-red-5), else 4.
+    const version = await page.evaluate("RED.settings.version");
+    process.stdout.write(`    the editor of Node-RED ${String(version)}\n`);
+    assert.match(String(version), process.env.NODE_RED_PATH ? /^5\./ : /^4\./);
   });
 
   after(async () => {
