@@ -1,20 +1,16 @@
 import assert from 'node:assert/strict';
 import appsyncNodes = require('../src/nodes');
 import type { Emulator } from '../src/emulator';
-import { API_KEY, startEmulator } from './support/fixtures';
+import { API_KEY } from './support/fixtures';
+import { emulatorPerTest } from './support/runtime';
 import { collect, helper, nodeRedVersion, type FlowNode } from './support/node-red';
 import { sleep, waitFor } from './support/wait';
 
 describe(`Node-RED ${nodeRedVersion}: msg.action connect and disconnect, autoConnect off`, function () {
   let emulator: Emulator;
-  before(() => helper.startServer());
-  after(() => helper.stopServer());
-  beforeEach(async () => {
-    emulator = await startEmulator();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await emulator.stop();
+  const current = emulatorPerTest();
+  beforeEach(() => {
+    emulator = current();
   });
 
   it('connects only on connect, keeps what was asked meanwhile, and stays closed after disconnect until the next connect', async () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import appsyncNodes = require('../src/nodes');
 import type { Emulator } from '../src/emulator';
-import { API_KEY, startEmulator } from './support/fixtures';
+import { API_KEY } from './support/fixtures';
+import { emulatorPerTest } from './support/runtime';
 import { helper, nodeRedVersion, type FlowNode } from './support/node-red';
 import { waitFor } from './support/wait';
 
@@ -21,15 +22,12 @@ const DEBUG = 50;
 
 describe(`Node-RED ${nodeRedVersion}: what the endpoint logs`, function () {
   let emulator: Emulator;
-  before(() => helper.startServer());
-  after(() => helper.stopServer());
-  beforeEach(async () => {
-    emulator = await startEmulator();
+  const current = emulatorPerTest();
+  beforeEach(() => {
+    emulator = current();
   });
-  afterEach(async () => {
-    await helper.unload();
+  afterEach(() => {
     helper.settings({ logging: undefined });
-    await emulator.stop();
   });
 
   it('logs the connection lifecycle at debug, and no frames unless a handler keeps trace lines', async () => {

@@ -2,20 +2,16 @@ import assert from 'node:assert/strict';
 import appsyncNodes = require('../src/nodes');
 import type { Emulator } from '../src/emulator';
 import type { SubscriptionSignal } from '../src/nodes/subscription-signals';
-import { API_KEY, startEmulator } from './support/fixtures';
+import { API_KEY } from './support/fixtures';
+import { emulatorPerTest } from './support/runtime';
 import { collect, helper, nodeRedVersion, type FlowNode } from './support/node-red';
 import { sleep, waitFor } from './support/wait';
 
 describe(`Node-RED ${nodeRedVersion}: the subscribe node's state output`, function () {
   let emulator: Emulator;
-  before(() => helper.startServer());
-  after(() => helper.stopServer());
-  beforeEach(async () => {
-    emulator = await startEmulator();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await emulator.stop();
+  const current = emulatorPerTest();
+  beforeEach(() => {
+    emulator = current();
   });
 
   const flow = (): FlowNode[] => [

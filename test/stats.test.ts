@@ -2,20 +2,16 @@ import assert from 'node:assert/strict';
 import appsyncNodes = require('../src/nodes');
 import type { Emulator } from '../src/emulator';
 import type { EndpointStatsReport } from '../src/nodes/endpoint-stats';
-import { API_KEY, startEmulator } from './support/fixtures';
+import { API_KEY } from './support/fixtures';
+import { emulatorPerTest } from './support/runtime';
 import { collect, helper, nextMessage, nodeRedVersion, type FlowNode } from './support/node-red';
 import { waitFor } from './support/wait';
 
 describe(`Node-RED ${nodeRedVersion}: msg.action getStats`, function () {
   let emulator: Emulator;
-  before(() => helper.startServer());
-  after(() => helper.stopServer());
-  beforeEach(async () => {
-    emulator = await startEmulator();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await emulator.stop();
+  const current = emulatorPerTest();
+  beforeEach(() => {
+    emulator = current();
   });
 
   it("answers with the endpoint connection's figures, the same on either node, matching what the flow did", async () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import appsyncNodes = require('../src/nodes');
 import type { Emulator } from '../src/emulator';
-import { API_KEY, startEmulator } from './support/fixtures';
+import { API_KEY } from './support/fixtures';
+import { emulatorPerTest } from './support/runtime';
 import { helper, nodeRedVersion, type FlowNode } from './support/node-red';
 import { waitFor } from './support/wait';
 
@@ -15,14 +16,9 @@ interface Answer {
 
 describe(`Node-RED ${nodeRedVersion}: the endpoint dialog's Test connection route`, function () {
   let emulator: Emulator;
-  before(() => helper.startServer());
-  after(() => helper.stopServer());
-  beforeEach(async () => {
-    emulator = await startEmulator();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await emulator.stop();
+  const current = emulatorPerTest();
+  beforeEach(() => {
+    emulator = current();
   });
 
   const flow = (): FlowNode[] => [
