@@ -263,12 +263,7 @@ export class EventsWebSocketClient {
   async disconnect(flush = true): Promise<void> {
     clearTimeout(this.#retryTimer);
     const session = this.#session;
-    const ready = this.#readySession();
-    if (flush && ready) {
-      for (const request of this.#queue.takeAll()) this.#sendPublish(request, ready);
-      await this.#sends.settled();
-      await Promise.all(this.#pending.publishes().map((r) => r.done.promise.catch(() => {})));
-    }
+    if (flush) await this.#flushPublishes();
     const closed = new EventsError({ errorType: 'ClientClosed', message: 'the client was disconnected' });
     this.#session = undefined;
     this.#setState({ status: 'closed' });
@@ -289,18 +284,22 @@ export class EventsWebSocketClient {
   async stop(flush = true): Promise<void> {
     clearTimeout(this.#retryTimer);
     this.#opensOnUse = false;
-    const ready = this.#readySession();
-    if (flush && ready) {
-      for (const request of this.#queue.takeAll()) this.#sendPublish(request, ready);
-      await this.#sends.settled();
-      await Promise.all(this.#pending.publishes().map((r) => r.done.promise.catch(() => {})));
-    }
+    if (flush) await this.#flushPublishes();
     const session = this.#session;
     this.#session = undefined;
     if (session) this.#forgetSocket();
     // Closed, also when it was waiting to reconnect; a client that never connected stays idle.
     if (this.#state.status !== 'idle' && this.#state.status !== 'closed') this.#setState({ status: 'closed' });
     session?.end(new EventsError({ errorType: 'ClientClosed', message: 'the connection was closed by stop()' }), true);
+  }
+
+  /** When connected: sends the queued publishes and waits for every publish in flight to be answered. */
+  async #flushPublishes(): Promise<void> {
+    const ready = this.#readySession();
+    if (!ready) return;
+    for (const request of this.#queue.takeAll()) this.#sendPublish(request, ready);
+    await this.#sends.settled();
+    await Promise.all(this.#pending.publishes().map((r) => r.done.promise.catch(() => {})));
   }
 
   #readySession(): SocketSession | undefined {
