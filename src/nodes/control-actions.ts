@@ -4,24 +4,18 @@ import { toNodeError } from './node-error';
 
 /**
  * The `msg.action` values both flow nodes take, as the core MQTT nodes do: `connect`, `disconnect` and `getStats`.
- * Returns undefined when `msg` is not one of them, null when it was handled, or the Error for `done`.
+ * Handles `msg` (and calls `done`) when it is one of them; returns false, having done nothing, when it is not.
  */
-export async function controlAction(msg: NodeMessageInFlow, connection: EndpointConnection, send: (msg: NodeMessage) => void): Promise<Error | null | undefined> {
+export async function controlAction(msg: NodeMessageInFlow, connection: EndpointConnection, send: (msg: NodeMessage) => void, done: (err?: Error) => void): Promise<boolean> {
+  const action: unknown = msg.action;
+  if (action !== 'getStats' && action !== 'connect' && action !== 'disconnect') return false;
   try {
-    switch (msg.action) {
-      case 'getStats':
-        send({ topic: 'stats', payload: connection.report(), _msgid: msg._msgid });
-        return null;
-      case 'connect':
-        await connection.connect();
-        return null;
-      case 'disconnect':
-        await connection.disconnect();
-        return null;
-      default:
-        return undefined;
-    }
+    if (action === 'getStats') send({ topic: 'stats', payload: connection.report(), _msgid: msg._msgid });
+    else if (action === 'connect') await connection.connect();
+    else await connection.disconnect();
+    done();
   } catch (err) {
-    return toNodeError(err);
+    done(toNodeError(err));
   }
+  return true;
 }

@@ -79,11 +79,7 @@ export function registerPublishNode(RED: NodeAPI): void {
     }
 
     async function handle(msg: NodeMessageInFlow, send: Send, done: Done): Promise<void> {
-      const control = await controlAction(msg, connection, send);
-      if (control !== undefined) {
-        done(control ?? undefined);
-        return;
-      }
+      if (await controlAction(msg, connection, send, done)) return;
       try {
         const channel = await channelOf(msg);
         if (msg.payload === undefined) throw new EventsError({ errorType: 'InvalidEvent', message: 'msg.payload is missing: there is nothing to publish' });

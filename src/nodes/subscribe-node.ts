@@ -151,6 +151,7 @@ export function registerSubscribeNode(RED: NodeAPI): void {
     }
 
     async function handle(msg: NodeMessageInFlow, send: Send, done: Done): Promise<void> {
+      if (await controlAction(msg, connection, send, done)) return;
       try {
         switch (msg.action) {
           case 'subscribe': {
@@ -169,13 +170,6 @@ export function registerSubscribeNode(RED: NodeAPI): void {
             await Promise.all(channels.map(unsubscribe));
             msg.subscriptions = liveChannels();
             done();
-            return;
-          }
-          case 'getStats':
-          case 'connect':
-          case 'disconnect': {
-            const control = await controlAction(msg, connection, send);
-            done(control ?? undefined);
             return;
           }
           case 'getSubscriptions':
