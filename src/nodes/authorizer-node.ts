@@ -32,12 +32,22 @@ export interface AuthorizerCredentials {
 }
 
 export interface AuthorizerNode extends Node<AuthorizerCredentials> {
-  authType: AuthType;
   /** The authorizer for an API in `region` (only IAM needs the region), whose AWS calls use `network`. */
   authorizerFor(region: string | undefined, network?: NetworkSettings): Authorizer;
 }
 
-const AUTH_TYPES: readonly AuthType[] = ['apiKey', 'userPool', 'oidc', 'lambda', 'iam'];
+export const AUTH_TYPES: readonly AuthType[] = ['apiKey', 'userPool', 'oidc', 'lambda', 'iam'];
+
+/** The credentials of an authorizer as Node-RED keeps them: stored apart from the flow, never exported with it. */
+const CREDENTIAL_FIELDS = {
+  apiKey: { type: 'password' },
+  token: { type: 'password' },
+  accessKeyId: { type: 'text' },
+  secretAccessKey: { type: 'password' },
+  sessionToken: { type: 'password' },
+} as const;
+
+export const CREDENTIAL_KEYS = Object.keys(CREDENTIAL_FIELDS).filter((k): k is keyof AuthorizerCredentials => k in CREDENTIAL_FIELDS);
 
 /** Reads a token or key from the environment or a context store, for `tokenSource` env, flow or global. */
 export type SecretReader = (source: Exclude<TokenSource, 'credential'>, name: string) => Promise<unknown>;
@@ -100,19 +110,12 @@ export function registerAuthorizerNode(RED: NodeAPI): void {
   function EventsAuthorizerNode(this: AuthorizerNode, def: AuthorizerDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    node.authType = AUTH_TYPES.includes(def.authType) ? def.authType : 'apiKey';
     node.authorizerFor = authorizerFactory(def, node.credentials ?? {}, (source, name) =>
       source === 'env' ? evaluateProperty(RED, name, 'env', node, {}) : readContext(node, source, name),
     );
   }
 
   RED.nodes.registerType<AuthorizerNode, AuthorizerDef, Record<string, never>, AuthorizerCredentials>('events-authorizer', EventsAuthorizerNode, {
-    credentials: {
-      apiKey: { type: 'password' },
-      token: { type: 'password' },
-      accessKeyId: { type: 'text' },
-      secretAccessKey: { type: 'password' },
-      sessionToken: { type: 'password' },
-    },
+    credentials: CREDENTIAL_FIELDS,
   });
 }

@@ -4,11 +4,11 @@ import type { Logger } from '../client/logger';
 import { isJsonObject } from '../protocol/messages';
 import { EventsRestClient } from '../client/rest-client';
 import { EventsWebSocketClient } from '../client/websocket-client';
-import { resolveEndpoints, type Endpoints } from '../protocol/endpoint';
+import type { Endpoints } from '../protocol/endpoint';
 import { EventsError } from '../protocol/errors';
 import type { AuthorizerNode } from './authorizer-node';
 import { EndpointConnection } from './endpoint-connection';
-import { endpointNetwork } from './endpoint-network';
+import { endpointSettings } from './endpoint-settings';
 import type { NetworkSettings } from '../client/network';
 
 export interface EndpointDef extends NodeDef {
@@ -88,9 +88,7 @@ export function registerEndpointNode(RED: NodeAPI): void {
     node.lazyAuthorizer = (authorizerNodeId) => (request) => node.authorizer(authorizerNodeId)(request);
 
     try {
-      if (!def.url?.trim()) throw new EventsError({ errorType: 'InvalidEndpoint', message: 'the endpoint has no URL' });
-      node.endpoints = resolveEndpoints({ url: def.url, realtimeUrl: def.realtimeUrl?.trim() || undefined, region: def.region?.trim() || undefined });
-      node.network = endpointNetwork(RED, (line) => node.log(line), def, node.endpoints.httpUrl);
+      ({ endpoints: node.endpoints, network: node.network } = endpointSettings(RED, def, (line) => node.log(line)));
     } catch (err) {
       node.configError = err as EventsError;
       node.error(node.configError.message);

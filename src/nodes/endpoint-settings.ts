@@ -1,5 +1,6 @@
 import type { NodeAPI } from 'node-red';
 import { describeProxy, proxyFromEnvironment, splitList, type EnvironmentOptions, type NetworkSettings, type TlsSettings } from '../client/network';
+import { resolveEndpoints, type Endpoints } from '../protocol/endpoint';
 import { EventsError } from '../protocol/errors';
 import { isJsonObject } from '../protocol/messages';
 
@@ -57,7 +58,7 @@ function noProxyHosts(value: unknown): string[] {
  * The network settings of an endpoint: its `tls` node, and its `proxy` node or else the standard environment
  * variables (HTTPS_PROXY for https/wss, HTTP_PROXY, NO_PROXY), read as Node-RED's `proxyOptions` setting says.
  */
-export function endpointNetwork(RED: NodeAPI, log: (line: string) => void, def: { tls?: string; proxy?: string }, url: string): NetworkSettings {
+function endpointNetwork(RED: NodeAPI, log: (line: string) => void, def: { tls?: string; proxy?: string }, url: string): NetworkSettings {
   const settings: NetworkSettings = {};
   if (def.tls) {
     const tlsNode: unknown = RED.nodes.getNode(def.tls);
@@ -79,4 +80,20 @@ export function endpointNetwork(RED: NodeAPI, log: (line: string) => void, def: 
 
 function environmentOptions(o: Record<string, unknown>): EnvironmentOptions {
   return { lowerCaseOnly: o.lowerCaseOnly === true, favourUpperCase: o.favourUpperCase === true };
+}
+
+/** What an endpoint's settings make of it, for the endpoint node and the Test connection route alike. */
+export interface EndpointDefinition {
+  url?: string;
+  realtimeUrl?: string;
+  region?: string;
+  tls?: string;
+  proxy?: string;
+}
+
+/** The endpoint's URLs and network settings, or a clear InvalidEndpoint / InvalidConfiguration error. */
+export function endpointSettings(RED: NodeAPI, def: EndpointDefinition, log: (line: string) => void): { endpoints: Endpoints; network: NetworkSettings } {
+  if (!def.url?.trim()) throw new EventsError({ errorType: 'InvalidEndpoint', message: 'the endpoint has no URL' });
+  const endpoints = resolveEndpoints({ url: def.url.trim(), realtimeUrl: def.realtimeUrl?.trim() || undefined, region: def.region?.trim() || undefined });
+  return { endpoints, network: endpointNetwork(RED, log, def, endpoints.httpUrl) };
 }

@@ -1,11 +1,10 @@
 import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
 import { EventsWebSocketClient } from '../client/websocket-client';
-import { resolveEndpoints } from '../protocol/endpoint';
 import { EventsError } from '../protocol/errors';
 import { isJsonObject } from '../protocol/messages';
-import { authorizerFactory, type AuthorizerCredentials, type AuthorizerDef } from './authorizer-node';
-import { endpointNetwork } from './endpoint-network';
+import { AUTH_TYPES, CREDENTIAL_KEYS, authorizerFactory, type AuthorizerCredentials, type AuthorizerDef } from './authorizer-node';
+import { endpointSettings } from './endpoint-settings';
 import { toNodeError } from './node-error';
 
 /** What the editor posts: the endpoint dialog's current values, and the selected authorizer's (maybe unsaved). */
@@ -24,7 +23,6 @@ interface TestRequest {
 export type TestAnswer = { ok: true; connectMs: number; subscribeMs?: number } | { ok: false; code: string; message: string };
 
 const TEST_TIMEOUT_MS = 15_000;
-const CREDENTIAL_KEYS = ['apiKey', 'token', 'accessKeyId', 'secretAccessKey', 'sessionToken'] as const;
 const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
 const oneOf = <T extends string>(values: readonly T[], v: unknown): T | undefined => values.find((x) => x === v);
 
@@ -46,7 +44,7 @@ function parseRequest(body: unknown): TestRequest | undefined {
     proxy: text(body.proxy),
     authorizer: body.authorizer,
     authorizerDef: {
-      authType: oneOf(['apiKey', 'userPool', 'oidc', 'lambda', 'iam'], def.authType),
+      authType: oneOf(AUTH_TYPES, def.authType),
       tokenSource: oneOf(['credential', 'env', 'flow', 'global'], def.tokenSource),
       tokenName: text(def.tokenName),
       iamSource: oneOf(['static', 'default'], def.iamSource),
@@ -91,8 +89,7 @@ async function test(RED: NodeAPI, request: TestRequest): Promise<TestAnswer> {
     if (source === 'env') return process.env[name];
     throw new EventsError({ errorType: 'InvalidConfiguration', message: `a ${source} context token can only be tested once the flow is deployed and running` });
   });
-  const endpoints = resolveEndpoints({ url: request.url.trim(), realtimeUrl: request.realtimeUrl?.trim() || undefined, region: request.region?.trim() || undefined });
-  const network = endpointNetwork(RED, () => {}, { tls: request.tls, proxy: request.proxy }, endpoints.httpUrl);
+  const { endpoints, network } = endpointSettings(RED, request, () => {});
   const client = new EventsWebSocketClient(endpoints, { connect: authorizerFor(endpoints.region, network) }, { network, connectTimeoutMs: 10_000, requestTimeoutMs: 10_000 });
   try {
     const started = performance.now();
