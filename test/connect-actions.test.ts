@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import appsyncNodes = require('../src/nodes');
 import type { Emulator } from '../src/emulator';
 import { API_KEY } from './support/fixtures';
-import { emulatorPerTest } from './support/runtime';
+import { emulatorForFlows } from './support/runtime';
 import { collect, helper, nodeRedVersion, type FlowNode } from './support/node-red';
 import { sleep, waitFor } from './support/wait';
 
 describe(`Node-RED ${nodeRedVersion}: msg.action connect and disconnect, autoConnect off`, function () {
   let emulator: Emulator;
-  const current = emulatorPerTest();
+  const current = emulatorForFlows();
   beforeEach(() => {
     emulator = current();
   });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import appsyncNodes = require('../src/nodes');
 import type { Emulator } from '../src/emulator';
 import { API_KEY } from './support/fixtures';
-import { emulatorPerTest } from './support/runtime';
+import { emulatorForFlows } from './support/runtime';
 import { helper, nodeRedVersion, type FlowNode } from './support/node-red';
 import { waitFor } from './support/wait';
 
@@ -22,7 +22,7 @@ const DEBUG = 50;
 
 describe(`Node-RED ${nodeRedVersion}: what the endpoint logs`, function () {
   let emulator: Emulator;
-  const current = emulatorPerTest();
+  const current = emulatorForFlows();
   beforeEach(() => {
     emulator = current();
   });

@@ -3,13 +3,13 @@ import appsyncNodes = require('../src/nodes');
 import type { Emulator } from '../src/emulator';
 import type { SubscriptionSignal } from '../src/nodes/subscription-signals';
 import { API_KEY } from './support/fixtures';
-import { emulatorPerTest } from './support/runtime';
+import { emulatorForFlows } from './support/runtime';
 import { collect, helper, nodeRedVersion, type FlowNode } from './support/node-red';
 import { sleep, waitFor } from './support/wait';
 
 describe(`Node-RED ${nodeRedVersion}: the subscribe node's state output`, function () {
   let emulator: Emulator;
-  const current = emulatorPerTest();
+  const current = emulatorForFlows();
   beforeEach(() => {
     emulator = current();
   });

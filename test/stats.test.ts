@@ -3,13 +3,13 @@ import appsyncNodes = require('../src/nodes');
 import type { Emulator } from '../src/emulator';
 import type { EndpointStatsReport } from '../src/nodes/endpoint-stats';
 import { API_KEY } from './support/fixtures';
-import { emulatorPerTest } from './support/runtime';
+import { emulatorForFlows } from './support/runtime';
 import { collect, helper, nextMessage, nodeRedVersion, type FlowNode } from './support/node-red';
 import { waitFor } from './support/wait';
 
 describe(`Node-RED ${nodeRedVersion}: msg.action getStats`, function () {
   let emulator: Emulator;
-  const current = emulatorPerTest();
+  const current = emulatorForFlows();
   beforeEach(() => {
     emulator = current();
   });

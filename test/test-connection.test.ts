@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import appsyncNodes = require('../src/nodes');
 import type { Emulator } from '../src/emulator';
 import { API_KEY } from './support/fixtures';
-import { emulatorPerTest } from './support/runtime';
+import { emulatorForFlows } from './support/runtime';
 import { helper, nodeRedVersion, type FlowNode } from './support/node-red';
 import { waitFor } from './support/wait';
 
@@ -16,7 +16,7 @@ interface Answer {
 
 describe(`Node-RED ${nodeRedVersion}: the endpoint dialog's Test connection route`, function () {
   let emulator: Emulator;
-  const current = emulatorPerTest();
+  const current = emulatorForFlows();
   beforeEach(() => {
     emulator = current();
   });

@@ -4,7 +4,7 @@ import { API_KEY } from '../support/fixtures';
 import { collect, helper, nodeRedVersion, type FlowNode } from '../support/node-red';
 import { sleep, waitFor } from '../support/wait';
 import { record } from './support/report';
-import { withEmulatorAndNodeRed } from './support/runtime';
+import { emulatorForFlows } from '../support/runtime';
 
 const EVENTS = 2_000;
 const DROPS = 50;
@@ -14,7 +14,7 @@ const DROPS = 50;
 // while disconnected wait in the queue, and one in flight at a drop is sent again (at-least-once), after the
 // subscription is renewed on the same socket. Duplicates are counted, not forbidden.
 describe(`chaos: ${DROPS} abrupt drops while Node-RED ${nodeRedVersion} publishes ${EVENTS} events and subscribes`, function () {
-  const current = withEmulatorAndNodeRed();
+  const current = emulatorForFlows({}, 'suite');
 
   it('loses nothing that was queued, keeps each publisher in order, and resubscribes after every drop', async () => {
     const emulator = current();

@@ -5,7 +5,7 @@ import { forgetSpiedCalls, helper, nodeRedVersion, type FlowNode } from '../supp
 import { waitFor } from '../support/wait';
 import { heapAfterGc, mb } from './support/heap';
 import { record } from './support/report';
-import { withEmulatorAndNodeRed } from './support/runtime';
+import { emulatorForFlows } from '../support/runtime';
 
 const REDEPLOYS = 200;
 
@@ -13,7 +13,7 @@ const REDEPLOYS = 200;
 // exactly one socket per endpoint config is open, and the heap after garbage collection is within 10 % of
 // where it was after the first 20.
 describe(`chaos: ${REDEPLOYS} full redeploys while subscribed, Node-RED ${nodeRedVersion}`, function () {
-  const current = withEmulatorAndNodeRed();
+  const current = emulatorForFlows({}, 'suite');
 
   it('leaves one socket per endpoint and no growing heap', async () => {
     const emulator = current();

@@ -3,21 +3,23 @@ import { startEmulator } from './fixtures';
 import { helper } from './node-red';
 
 /**
- * Registers the hooks of a suite whose tests each load a flow into Node-RED against a fresh emulator; the
- * returned function gives the current test's emulator.
+ * Registers the hooks of a suite that loads flows into Node-RED against an emulator: a fresh emulator for each test
+ * (default), or one for the whole suite. The returned function gives the current emulator.
  */
-export function emulatorPerTest(options: EmulatorOptions = {}): () => Emulator {
+export function emulatorForFlows(options: EmulatorOptions = {}, each: 'test' | 'suite' = 'test'): () => Emulator {
   let emulator: Emulator | undefined;
-  before(() => helper.startServer());
-  after(() => helper.stopServer());
-  beforeEach(async () => {
+  const [setUp, tearDown] = each === 'test' ? [beforeEach, afterEach] : [before, after];
+  setUp(async () => {
     emulator = await startEmulator(options);
   });
-  afterEach(async () => {
+  // Registered before the server's own `after`, so that the flows stop before the server does.
+  tearDown(async () => {
     await helper.unload();
     await emulator?.stop();
     emulator = undefined;
   });
+  before(() => helper.startServer());
+  after(() => helper.stopServer());
   return () => {
     if (!emulator) throw new Error('no emulator outside a test');
     return emulator;
