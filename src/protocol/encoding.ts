@@ -40,10 +40,8 @@ function strictJson(_key: string, v: unknown): unknown {
  * read it; any other Buffer is refused, never sent as Node's {"type":"Buffer","data":[...]} by surprise.
  */
 function fromBuffer(bytes: Uint8Array, index: number | undefined): unknown {
-  let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return JSON.parse(text);
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch {
     throw invalidEvent(index, 'a Buffer payload must hold UTF-8 JSON text; convert it first (a JSON node, or toString("base64") for binary data)');
   }
