@@ -118,6 +118,12 @@ export class RealtimeServer {
     }
   }
 
+  /** An accepted publish, from either transport: counted, and fanned out. */
+  deliver(check: Extract<PublishCheck, { ok: true }>): void {
+    this.publishedEvents += check.delivered.length;
+    this.fanOut(check.channel, check.delivered);
+  }
+
   dropConnections(): void {
     for (const conn of this.#connections) conn.ws.terminate();
   }
@@ -219,8 +225,7 @@ export class RealtimeServer {
     const check: PublishCheck = checkPublish(message.channel, message.events, this.#options.namespaces, WEBSOCKET_ERRORS, this.#options.throttled);
     if (!check.ok) return refuse(check.error);
     send(conn, { type: 'publish_success', id: message.id, successful: check.successful, failed: check.failed });
-    this.publishedEvents += check.delivered.length;
-    this.fanOut(check.channel, check.delivered);
+    this.deliver(check);
   }
 
   /**

@@ -122,10 +122,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     namespaces,
     throttled,
     received: () => httpPublishRequests++,
-    deliver: (check) => {
-      realtime.publishedEvents += check.delivered.length;
-      realtime.fanOut(check.channel, check.delivered);
-    },
+    deliver: (check) => realtime.deliver(check),
   });
 
   // A socket that never finishes its request headers (or its upgrade) is closed after 10 s, checked every second.
