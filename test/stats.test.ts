@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import appsyncNodes = require('../src/nodes');
 import type { Emulator } from '../src/emulator';
+import type { EndpointConnection } from '../src/nodes/endpoint-connection';
 import type { EndpointStatsReport } from '../src/nodes/endpoint-stats';
 import { API_KEY } from './support/fixtures';
 import { emulatorForFlows } from './support/runtime';
@@ -37,7 +38,9 @@ describe(`Node-RED ${nodeRedVersion}: msg.action getStats`, function () {
     helper.getNode('pub').receive({ topic: 'nope/stats', payload: 9 });
     await waitFor(() => got.length === 8 && pubOut.length === 2, 'eight events and two published messages');
     emulator.faults.dropConnections();
-    await waitFor(() => emulator.stats().subscriptions === 1 && emulator.stats().totalConnections === 2, 'the reconnect');
+    // The client's own view: the emulator counts a subscription before the client has read its subscribe_success.
+    const endpointConnection: EndpointConnection = Reflect.get(helper.getNode('ep'), 'connection');
+    await waitFor(() => emulator.stats().totalConnections === 2 && endpointConnection.report().subscriptions.subscribed === 1, 'the reconnect and resubscription');
     await waitFor(() => helper.getNode('dynamic') !== undefined, 'the dynamic node');
 
     const fromSubscribe = nextMessage(helper.getNode('dynout'));
