@@ -185,9 +185,14 @@ describe('chaos: the emulator under abuse', function () {
 
   it('closes a socket that sends a 100 MB frame', () =>
     abuse('100 MB WebSocket frame', async () => {
-      const { ws, closed } = await open(emulator, ['aws-appsync-event-ws', `header-${b64({ 'x-api-key': API_KEY, host: 'h' })}`]);
+      // Made before the socket opens, and sent only after the ack: allocating and masking 100 MB blocks this
+      // process (client and emulator share it) for over a second on a slow machine, which once let the emulator's
+      // 1 s connection_init timer fire first (close 4408 in CI).
+      const frame = Buffer.alloc(100 * 1024 * 1024, 0x20);
+      const { ws, frames, closed } = await open(emulator, ['aws-appsync-event-ws', `header-${b64({ 'x-api-key': API_KEY, host: 'h' })}`]);
       ws.send(JSON.stringify({ type: 'connection_init' }));
-      ws.send(Buffer.alloc(100 * 1024 * 1024, 0x20), { binary: false });
+      await waitFor(() => frames.some((f) => f.type === 'connection_ack'), 'connection_ack');
+      ws.send(frame, { binary: false });
       const code = await closed;
       assert.equal(code, 1009);
       return `closed with ${code} (message too big)`;
