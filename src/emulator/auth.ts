@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ServiceErrorEntry } from '../protocol/messages';
 import { SIGNING_PATH } from '../protocol/signing-body';
+import type { IdentityIssuer } from './identity-issuer';
 import { verifySigV4, type SigV4Key } from './sigv4-verifier';
 
 export interface AuthConfig {
@@ -8,10 +9,13 @@ export interface AuthConfig {
   apiKeys: readonly string[];
   tokens: readonly string[];
   iam: ReadonlyMap<string, SigV4Key>;
+  /** The tokens and temporary keys of the identity stand-ins, accepted until they expire. */
+  issued: IdentityIssuer;
   now: () => Date;
 }
 
-export type AuthOutcome = { ok: true } | { ok: false; error: ServiceErrorEntry; status: number };
+/** `expiresAt`: when the credential that was accepted stops being accepted (an issued token or temporary key). */
+export type AuthOutcome = { ok: true; expiresAt?: number } | { ok: false; error: ServiceErrorEntry; status: number };
 
 /** Header names and values as the checks read them: names in lower case, values strings only. */
 export type HeaderRecord = Readonly<Record<string, string>>;
@@ -59,14 +63,19 @@ export function checkAuthorization(h: HeaderRecord, body: string | Buffer | (() 
   const authorization = h['authorization'];
   if (authorization === undefined) return { ok: false, error: UNAUTHORIZED, status: 401 };
   if (authorization.startsWith('AWS4-HMAC-SHA256')) {
-    const result = verifySigV4(
-      { method: 'POST', path: SIGNING_PATH, query: '', headers: h, body: typeof body === 'function' ? body() : body },
-      { region: config.region, service: 'appsync', lookup: (id) => config.iam.get(id), now: config.now() },
-    );
-    if (result.ok) return { ok: true };
+    let expiresAt: number | undefined;
+    const lookup = (id: string) => {
+      const temporary = config.iam.has(id) ? undefined : config.issued.temporaryKeyFor(id);
+      expiresAt = temporary?.expiresAt;
+      return config.iam.get(id) ?? temporary?.key;
+    };
+    const result = verifySigV4({ method: 'POST', path: SIGNING_PATH, query: '', headers: h, body: typeof body === 'function' ? body() : body }, { region: config.region, service: 'appsync', lookup, now: config.now() });
+    if (result.ok) return { ok: true, expiresAt };
     return { ok: false, error: { errorType: result.errorType, message: result.message, errorCode: result.status }, status: result.status };
   }
   // "The header can use a Bearer scheme" (D-WS).
   const token = authorization.replace(/^Bearer\s+/i, '');
-  return matchesOne(token, config.tokens) ? { ok: true } : { ok: false, error: UNAUTHORIZED, status: 401 };
+  if (matchesOne(token, config.tokens)) return { ok: true };
+  const expiresAt = config.issued.tokenExpiry(token);
+  return expiresAt === undefined ? { ok: false, error: UNAUTHORIZED, status: 401 } : { ok: true, expiresAt };
 }

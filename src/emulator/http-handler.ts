@@ -12,6 +12,8 @@ export interface HttpPublishContext {
   received(): void;
   /** Fans an accepted publish out to subscribers. */
   deliver(check: Extract<PublishCheck, { ok: true }>): void;
+  /** The identity stand-ins (identity-routes.ts): answers whether they took the request. */
+  identity(req: IncomingMessage, res: ServerResponse): boolean;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -31,7 +33,7 @@ const TOO_LARGE: ServiceErrorEntry = { errorType: 'PayloadTooLargeException', me
  * Reads a body up to the limit; a larger one is refused as soon as it is known (by Content-Length, or by the
  * bytes received), never buffered whole.
  */
-function readBody(req: IncomingMessage, res: ServerResponse, then: (body: Buffer) => void): void {
+export function readBody(req: IncomingMessage, res: ServerResponse, then: (body: Buffer) => void): void {
   const declared = Number(req.headers['content-length'] ?? 0);
   const refuse = () => {
     res.setHeader('connection', 'close');
@@ -79,6 +81,7 @@ export function createHttpHandler(ctx: HttpPublishContext): (req: IncomingMessag
       res.end();
       return;
     }
+    if (ctx.identity(req, res)) return;
     if (url.pathname !== '/event') return sendErrors(res, 404, { errorType: 'NotFoundException', message: `No route for ${url.pathname}; publish with POST /event` });
     if (req.method !== 'POST') return sendErrors(res, 405, { errorType: 'UnsupportedOperation', message: 'Publishing with POST is the only supported action over the endpoint' });
     ctx.received();

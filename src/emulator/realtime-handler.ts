@@ -69,6 +69,8 @@ export class RealtimeServer {
   readonly #index = new SubscriptionIndex<ServerSubscription>();
   readonly #wss: WebSocketServer;
   totalConnections = 0;
+  /** Connections closed because the token or temporary key they were opened with expired. */
+  closedAtExpiry = 0;
   publishedEvents = 0;
   keepAliveEnabled = true;
   refuseCount = 0;
@@ -149,6 +151,15 @@ export class RealtimeServer {
         if (!conn.greeted) ws.close(INIT_TIMEOUT_CLOSE_CODE, 'Connection initialisation timeout');
       }, this.#options.connectionInitTimeoutMs),
     );
+    // AppSync may close a connection when the token it was opened with expires; how is not documented (UNCERTAIN):
+    // a normal close, which clients must treat as a drop and reconnect with a fresh token.
+    if (outcome.expiresAt !== undefined) {
+      const close = () => {
+        this.closedAtExpiry++;
+        ws.close(1000, 'Token has expired');
+      };
+      conn.timers.push(setTimeout(close, Math.min(2 ** 31 - 1, Math.max(0, outcome.expiresAt - this.#options.auth.now().getTime()))));
+    }
     ws.on('message', (data, isBinary) => {
       if (isBinary) return send(conn, { type: 'error', errors: [{ errorType: 'UnsupportedOperation', message: 'Binary frames are not supported' }] });
       this.#onMessage(conn, data.toString());

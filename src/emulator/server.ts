@@ -7,6 +7,9 @@ import { parseChannel } from '../protocol/channel';
 import { DEFAULT_CONNECTION_TIMEOUT_MS, DEFAULT_KEEP_ALIVE_INTERVAL_MS } from '../protocol/limits';
 import type { AuthConfig } from './auth';
 import { createHttpHandler } from './http-handler';
+import type { EmulatorAppClient, EmulatorIdentityPool, EmulatorUser, IdentityConfig } from './identity-config';
+import { IdentityIssuer } from './identity-issuer';
+import { createIdentityRoutes } from './identity-routes';
 import { RealtimeServer, type RealtimeEvents } from './realtime-handler';
 import type { SigV4Key } from './sigv4-verifier';
 
@@ -42,6 +45,16 @@ export interface EmulatorOptions {
    * LimitExceededError. AppSync's quota is quoted as 25 (protocol.md §6, UNCERTAIN); unlimited by default.
    */
   publishRequestsPerSecond?: number;
+  /** Users of the Cognito user pool stand-in (InitiateAuth USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH). */
+  users?: EmulatorUser[];
+  /** App clients of the user pool stand-in; those with a secret are also OAuth2 clients (client credentials). */
+  clients?: EmulatorAppClient[];
+  /** Cognito identity pools (GetId, GetCredentialsForIdentity), whose temporary keys sign AppSync requests. */
+  identityPools?: EmulatorIdentityPool[];
+  /** The user pool the stand-in plays (default `<region>_LocalPool1`), named in identity pool logins. */
+  userPoolId?: string;
+  /** Lifetime of every token and temporary key the identity stand-ins issue (default 3600 s). */
+  tokenTtlSeconds?: number;
   now?: () => Date;
 }
 
@@ -54,6 +67,10 @@ export interface EmulatorFaults {
   refuseConnections(count: number): void;
   /** Answers the next `count` publishes (HTTP and WebSocket) as throttled; `Infinity` for all, 0 to stop. */
   throttlePublishes(count: number): void;
+  /** Refuses every token, refresh token and temporary key issued so far, as a sign-out everywhere would. */
+  revokeTokens(): void;
+  /** Refuses the refresh tokens issued so far; the tokens stay valid until they expire. */
+  revokeRefreshTokens(): void;
 }
 
 export interface EmulatorStats {
@@ -63,6 +80,13 @@ export interface EmulatorStats {
   publishedEvents: number;
   /** `POST /event` requests received, answered or refused. */
   httpPublishRequests: number;
+  /**
+   * Calls to the identity stand-ins by operation: `InitiateAuth USER_PASSWORD_AUTH`, `InitiateAuth REFRESH_TOKEN_AUTH`,
+   * `GetId`, `GetCredentialsForIdentity`, `oauth2/token`.
+   */
+  identityCalls: Record<string, number>;
+  /** WebSockets closed because the credential they were opened with expired. */
+  closedAtExpiry: number;
 }
 
 export type EmulatorEvents = RealtimeEvents;
@@ -70,6 +94,13 @@ export type EmulatorEvents = RealtimeEvents;
 export interface Emulator {
   /** The HTTP endpoint, ending in `/event`. */
   httpUrl: string;
+  /**
+   * The server's base URL, where the identity stand-ins answer: the value for AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER
+   * and AWS_ENDPOINT_URL_COGNITO_IDENTITY; the OAuth2 token URL is this plus `/oauth2/token`.
+   */
+  baseUrl: string;
+  /** The user pool id the stand-in plays. */
+  userPoolId: string;
   realtimeUrl: string;
   host: string;
   port: number;
@@ -83,21 +114,38 @@ export interface Emulator {
   stop(): Promise<void>;
 }
 
-function authConfig(options: EmulatorOptions): AuthConfig {
+function authConfig(options: EmulatorOptions, issued: IdentityIssuer): AuthConfig {
   const apiKeys = [...(options.apiKeys ?? [])];
-  if (apiKeys.length === 0 && !options.tokens?.length && !options.iam?.length) apiKeys.push(`da2-${randomBytes(13).toString('hex')}`);
+  const identity = Boolean(options.users?.length || options.clients?.length || options.identityPools?.length);
+  if (apiKeys.length === 0 && !options.tokens?.length && !options.iam?.length && !identity) apiKeys.push(`da2-${randomBytes(13).toString('hex')}`);
   return {
     region: options.region ?? 'us-east-1',
     apiKeys,
     tokens: [...(options.tokens ?? [])],
     iam: new Map((options.iam ?? []).map((k) => [k.accessKeyId, k])),
+    issued,
     now: options.now ?? (() => new Date()),
+  };
+}
+
+function identityConfig(options: EmulatorOptions, region: string): IdentityConfig {
+  return {
+    region,
+    userPoolId: options.userPoolId ?? `${region}_LocalPool1`,
+    users: new Map((options.users ?? []).map((u) => [u.username, u])),
+    clients: new Map((options.clients ?? []).map((c) => [c.clientId, c])),
+    identityPools: new Map((options.identityPools ?? []).map((p) => [p.identityPoolId, p])),
   };
 }
 
 /** Starts a local AppSync Events server (HTTP publish and WebSocket) on one port. */
 export async function createEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const auth = authConfig(options);
+  const region = options.region ?? 'us-east-1';
+  const identity = identityConfig(options, region);
+  const now = options.now ?? (() => new Date());
+  const issuer = new IdentityIssuer(`https://cognito-idp.${region}.amazonaws.com/${identity.userPoolId}`, () => options.tokenTtlSeconds ?? 3600, now);
+  const auth = authConfig(options, issuer);
+  const identityCalls = new Map<string, number>();
   const namespaces = new Set(options.namespaces?.length ? options.namespaces : ['default']);
   const events = new EventEmitter<EmulatorEvents>();
   let throttleCount = 0;
@@ -123,6 +171,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     throttled,
     received: () => httpPublishRequests++,
     deliver: (check) => realtime.deliver(check),
+    identity: createIdentityRoutes(identity, issuer, identityCalls),
   });
 
   // A socket that never finishes its request headers (or its upgrade) is closed after 10 s, checked every second.
@@ -151,6 +200,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
 
   return {
     httpUrl: `${scheme}://${urlHost}:${port}/event`,
+    baseUrl: `${scheme}://${urlHost}:${port}`,
+    userPoolId: identity.userPoolId,
     realtimeUrl: `${scheme === 'https' ? 'wss' : 'ws'}://${urlHost}:${port}/event/realtime`,
     host,
     port,
@@ -171,6 +222,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       throttlePublishes(count) {
         throttleCount = count;
       },
+      revokeTokens: () => issuer.revokeAll(),
+      revokeRefreshTokens: () => issuer.revokeRefreshTokens(),
     },
     stats: () => ({
       openConnections: realtime.openConnections,
@@ -178,6 +231,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       subscriptions: realtime.subscriptionCount,
       publishedEvents: realtime.publishedEvents,
       httpPublishRequests,
+      identityCalls: Object.fromEntries(identityCalls),
+      closedAtExpiry: realtime.closedAtExpiry,
     }),
     async stop() {
       realtime.dropConnections();

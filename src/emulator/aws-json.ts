@@ -1,0 +1,32 @@
+import type { ServerResponse } from 'node:http';
+import { isJsonObject } from '../protocol/messages';
+
+/** An answer of the AWS JSON 1.1 protocol (Cognito's): a JSON body, or an error named by `__type`. */
+export type AwsJsonAnswer = { ok: true; body: Record<string, unknown> } | { ok: false; status: number; type: string; message: string };
+
+export const awsJsonError = (type: string, message: string, status = 400): AwsJsonAnswer => ({ ok: false, status, type, message });
+
+export function sendAwsJson(res: ServerResponse, answer: AwsJsonAnswer): void {
+  const text = JSON.stringify(answer.ok ? answer.body : { __type: answer.type, message: answer.message });
+  const headers: Record<string, string | number> = { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': crypto.randomUUID() };
+  if (!answer.ok) headers['x-amzn-errortype'] = answer.type;
+  res.writeHead(answer.ok ? 200 : answer.status, headers);
+  res.end(text);
+}
+
+/** The request body as a JSON object, or undefined. */
+export function jsonObject(body: Buffer): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    return isJsonObject(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A string-valued map of a request (`AuthParameters`, `Logins`); entries that are not strings are left out. */
+export function stringMap(value: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (isJsonObject(value)) for (const [k, v] of Object.entries(value)) if (typeof v === 'string') out[k] = v;
+  return out;
+}
