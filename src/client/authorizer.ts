@@ -21,10 +21,34 @@ export type AuthorizationHeaders = Record<string, string>;
  * (an API key in memory) or with a promise (IAM signing, a token from a store): an answer at once lets the
  * client send the frame in the same turn, with no promise per publish.
  */
-export type Authorizer = (request: AuthRequest) => AuthorizationHeaders | Promise<AuthorizationHeaders>;
+export interface Authorizer {
+  (request: AuthRequest): AuthorizationHeaders | Promise<AuthorizationHeaders>;
+  /**
+   * Called once when the service refused an operation authorized with `refused`: renews the token or credentials
+   * behind it (unless they were already replaced). Resolves true when there is a new credential to retry the
+   * operation with (the client then retries once), false when there is none.
+   */
+  renew?(refused: AuthorizationHeaders): Promise<boolean>;
+  /**
+   * When the credential behind `headers` (an answer of this authorizer) stops being accepted, in milliseconds since
+   * 1970, if known: the client replaces a connection opened with it before then (connection-rotation.ts).
+   */
+  expiresAt?(headers: AuthorizationHeaders): number | undefined;
+}
 
 /** A secret given as a value or as a function called at each use (sync or async). */
 export type SecretSource = string | (() => string | undefined | Promise<string | undefined>);
+
+/**
+ * A token that renews itself (a Cognito login, OAuth2 client credentials): `renew(stale)` is called after the
+ * service refused `stale`.
+ */
+export interface TokenProvider {
+  (): Promise<string>;
+  renew(stale: string): Promise<void>;
+  /** When `token`, if it is the current one, expires (ms since 1970). */
+  expiresAt?(token: string): number | undefined;
+}
 
 export function readSecret(source: SecretSource): string | undefined | Promise<string | undefined> {
   return typeof source === 'function' ? source() : source;

@@ -104,6 +104,20 @@ export function routeFor(url: string, settings: NetworkSettings = {}, keepAlive 
   return { agent: secure ? new https.Agent({ keepAlive, ...tls }) : new http.Agent({ keepAlive }), tls, proxy: undefined, proxyStatus };
 }
 
+const keys = new WeakMap<NetworkSettings, string>();
+const DIRECT_KEY = JSON.stringify({ proxy: null, tls: null });
+
+/**
+ * Equal settings give equal keys (computed once per settings object: the authorizers ask on every operation). The
+ * key holds the settings' text, passwords included: it is only ever compared, never shown.
+ */
+export function networkKey(settings: NetworkSettings | undefined): string {
+  if (!settings) return DIRECT_KEY;
+  let key = keys.get(settings);
+  if (key === undefined) keys.set(settings, (key = JSON.stringify({ proxy: settings.proxy ?? null, tls: settings.tls ?? null })));
+  return key;
+}
+
 /** The secrets of the settings (proxy password, key passphrase), for the client's secret scrubber. */
 export function networkSecrets(settings: NetworkSettings | undefined): string[] {
   const out: string[] = [];

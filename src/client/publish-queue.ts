@@ -1,5 +1,5 @@
 import type { PublishResult } from '../protocol/publish-result';
-import type { Authorizer } from './authorizer';
+import type { AuthorizationHeaders, Authorizer } from './authorizer';
 import type { Deferred } from './deferred';
 
 /** One publish request of at most 5 events, from the caller's call until its acknowledgement. */
@@ -10,6 +10,9 @@ export interface PublishRequest {
   events: readonly string[];
   authorizer: Authorizer;
   done: Deferred<PublishResult>;
+  /** The authorization it was last sent with, and whether its refusal already renewed it (credential-renewal.ts). */
+  authorization?: AuthorizationHeaders;
+  renewed?: boolean;
 }
 
 /**

@@ -8,6 +8,7 @@ import { MAX_SERVER_FRAME_BYTES } from '../protocol/limits';
 import type { PublishResult } from '../protocol/publish-result';
 import { publishSigningBody } from '../protocol/signing-body';
 import type { Authorizer } from './authorizer';
+import { renewalFor, type AuthorizedAttempt } from './credential-renewal';
 import { fullJitterDelay } from './backoff';
 import { publishInChunks } from './chunked-publish';
 import { PublishChannels } from './publish-channels';
@@ -83,10 +84,12 @@ export class EventsRestClient {
   async #publishChunk(channel: string, events: readonly string[], authorizer: Authorizer): Promise<PublishResult> {
     // The HTTP body is the text IAM signs: the same bytes go over the wire.
     const body = publishSigningBody(channel, events);
+    const authorized: AuthorizedAttempt = {};
     for (let attempt = 0; ; attempt++) {
       let failure: unknown;
       try {
-        const answer = await this.#post(body, await this.#authorize(authorizer, body, channel));
+        authorized.authorization = await this.#authorize(authorizer, body, channel);
+        const answer = await this.#post(body, authorized.authorization);
         if (answer.status >= 200 && answer.status < 300) {
           const result = parsePublishAnswer(answer.body, events.length);
           if (!('invalid' in result)) return result;
@@ -96,6 +99,15 @@ export class EventsRestClient {
         failure = err;
       }
       const error = this.#scrubber.error(failure);
+      const renewal = renewalFor(authorized, authorizer, error);
+      if (renewal) {
+        // A refused credential: renewed once, and the publish sent again at once (credential-renewal.ts).
+        this.#log.debug(`publish on ${channel} refused (${error.message}): renewing the credentials and trying once more`);
+        const renewed = await renewal.catch((err: unknown) => Promise.reject(this.#scrubber.error(err, 'CredentialsError')));
+        if (!renewed) throw error;
+        attempt--;
+        continue;
+      }
       if (!error.retryable || attempt >= this.#maxRetries) throw error;
       await this.#wait(attempt, error);
     }

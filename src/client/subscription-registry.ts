@@ -1,5 +1,5 @@
 import { EventsError } from '../protocol/errors';
-import type { Authorizer } from './authorizer';
+import type { AuthorizationHeaders, Authorizer } from './authorizer';
 import type { SubscriptionState } from './connection-state';
 import type { Deferred } from './deferred';
 import type { Logger } from './logger';
@@ -31,6 +31,9 @@ export interface SubscriptionRecord {
   meta: EventMeta;
   ready: Deferred<void>;
   unsubscribing?: Deferred<void>;
+  /** The authorization of the last subscribe sent, and whether its refusal already renewed it (credential-renewal.ts). */
+  authorization?: AuthorizationHeaders;
+  renewed?: boolean;
 }
 
 /**

@@ -10,6 +10,8 @@ import { accountsForEvery, type PublishResult } from '../protocol/publish-result
 import { CONNECT_SIGNING_BODY, publishSigningBody, subscribeSigningBody } from '../protocol/signing-body';
 import type { AuthorizationHeaders, Authorizer, Operation } from './authorizer';
 import { publishInChunks } from './chunked-publish';
+import { MAX_CONNECTION_DURATION_MS, OverlapFilter, rotationTime } from './connection-rotation';
+import { renewalFor, type AuthorizedAttempt } from './credential-renewal';
 import type { ConnectionState, SubscriptionState } from './connection-state';
 import { deferred } from './deferred';
 import { OrderedSends } from './frame-writer';
@@ -58,6 +60,11 @@ export interface WebSocketClientOptions {
   network?: NetworkSettings;
   /** Passed to the `ws` constructor last: anything `network` does not cover (headers, say). */
   webSocketOptions?: ClientOptions;
+  /**
+   * How long the service keeps a connection (24 h, D-WS). The client replaces it before then, and before the connect
+   * credential expires, with no gap in the subscriptions (connection-rotation.ts).
+   */
+  maxConnectionDurationMs?: number;
   random?: () => number;
 }
 
@@ -97,6 +104,7 @@ const DEFAULTS = {
   authRetryDelayMs: 60_000,
   connectTimeoutMs: 15_000,
   requestTimeoutMs: 15_000,
+  maxConnectionDurationMs: MAX_CONNECTION_DURATION_MS,
   queueSize: 1_000,
 };
 
@@ -129,6 +137,10 @@ export class EventsWebSocketClient {
   /** Subscriptions given up on (timeout) whose acknowledgement may still come: the server then holds them, so they are released. */
   readonly #abandoned = new Set<string>();
   readonly #publishChannels = new PublishChannels();
+  /** The connect authorization of the current attempt, and whether its refusal already renewed it. */
+  #connectAttempt: AuthorizedAttempt = {};
+  /** The replacement of the current connection: when it is made, while it opens, and the old one it retires. */
+  #rotation: { timer?: NodeJS.Timeout; candidate?: SocketSession; retiring?: RetiringSession } = {};
 
   constructor(endpoints: Endpoints, authorizers: WebSocketAuthorizers, options: WebSocketClientOptions = {}) {
     this.endpoints = endpoints;
@@ -262,6 +274,7 @@ export class EventsWebSocketClient {
    */
   async disconnect(flush = true): Promise<void> {
     clearTimeout(this.#retryTimer);
+    this.#endRotation();
     const session = this.#session;
     if (flush) await this.#flushPublishes();
     const closed = new EventsError({ errorType: 'ClientClosed', message: 'the client was disconnected' });
@@ -283,6 +296,7 @@ export class EventsWebSocketClient {
    */
   async stop(flush = true): Promise<void> {
     clearTimeout(this.#retryTimer);
+    this.#endRotation();
     this.#opensOnUse = false;
     if (flush) await this.#flushPublishes();
     const session = this.#session;
@@ -362,8 +376,15 @@ export class EventsWebSocketClient {
 
   #open(attempt: number): void {
     this.#setState({ status: 'connecting', attempt });
+    this.#session = this.#createSession(this.#connectAttempt, attempt, (session) => this.#onReady(session));
+  }
+
+  /** A socket whose frames and end are handled by the role it has when they come: current, replacement or retiring. */
+  #createSession(connectAttempt: AuthorizedAttempt, attempt: number, ready: (session: SocketSession) => void): SocketSession {
+    const authorization = Promise.resolve(this.#authorize(this.#authorizers.connect, 'connect', () => CONNECT_SIGNING_BODY));
+    authorization.then((headers) => (connectAttempt.authorization = headers), () => {});
     const session: SocketSession = new SocketSession(
-      Promise.resolve(this.#authorize(this.#authorizers.connect, 'connect', () => CONNECT_SIGNING_BODY)),
+      authorization,
       {
         realtimeUrl: this.endpoints.realtimeUrl,
         httpHost: this.endpoints.httpHost,
@@ -373,19 +394,21 @@ export class EventsWebSocketClient {
         route: this.#route,
       },
       {
-        ready: () => this.#onReady(session),
-        data: (id, event) => this.#subscriptions.deliver(id, event),
-        message: (message) => this.#onMessage(message),
-        ended: (reason, wasReady) => this.#onEnded(session, reason, wasReady, attempt),
+        ready: () => ready(session),
+        data: (id, event) => this.#onData(session, id, event),
+        message: (message) => this.#onMessage(message, session),
+        ended: (reason, wasReady) => this.#onSessionEnded(session, reason, wasReady, attempt),
       },
       this.#log,
       this.#scrubber,
     );
-    this.#session = session;
+    return session;
   }
 
   #onReady(session: SocketSession): void {
     if (session !== this.#session) return;
+    this.#scheduleRotation(this.#connectAttempt.authorization);
+    this.#connectAttempt = {};
     this.#setState({ status: 'connected' });
     for (const record of this.#subscriptions.values()) {
       if (record.state.status === 'pending' && !record.unsubscribing) this.#sendSubscribe(record, session);
@@ -393,13 +416,52 @@ export class EventsWebSocketClient {
     for (const request of this.#queue.takeAll()) this.#sendPublish(request, session);
   }
 
-  #onEnded(session: SocketSession, reason: EventsError, wasReady: boolean, attempt: number): void {
-    if (session !== this.#session) return;
+  /** The hot path: one comparison decides, unless a connection is being replaced. */
+  #onData(session: SocketSession, id: string, event: string): void {
+    const retiring = this.#rotation.retiring;
+    if (session === this.#session) {
+      if (retiring === undefined || (retiring.overlaps.get(id)?.admits(1, event) ?? true)) this.#subscriptions.deliver(id, event);
+    } else if (session === retiring?.session && (retiring.overlaps.get(id)?.admits(0, event) ?? true)) {
+      this.#subscriptions.deliver(id, event);
+    }
+  }
+
+  #onSessionEnded(session: SocketSession, reason: EventsError, wasReady: boolean, attempt: number): void {
+    if (session === this.#session) this.#onEnded(reason, wasReady, attempt);
+    else if (session === this.#rotation.candidate) {
+      this.#rotation.candidate = undefined;
+      this.#log.info(`the replacement connection failed (${reason.message}); the current one stays until it closes`);
+    } else if (session === this.#rotation.retiring?.session) this.#onRetired();
+  }
+
+  #onEnded(reason: EventsError, wasReady: boolean, attempt: number): void {
     this.#session = undefined;
+    this.#endRotation();
     this.#log.info(`connection ended: ${reason.message}`);
     this.#forgetSocket();
     if (this.#state.status === 'closed') return;
+    if (!wasReady && this.#renewConnect(reason, attempt)) return;
+    this.#connectAttempt = {};
     this.#afterFailure(reason, wasReady ? 0 : attempt);
+  }
+
+  /** A refused connect credential is renewed once and the connect tried again at once (credential-renewal.ts). */
+  #renewConnect(reason: EventsError, attempt: number): boolean {
+    const renewal = renewalFor(this.#connectAttempt, this.#authorizers.connect, reason);
+    if (!renewal) return false;
+    this.#log.debug(`connect refused (${reason.message}): renewing the credentials and trying once more`);
+    this.#setState({ status: 'reconnecting', attempt, delayMs: 0, error: reason });
+    renewal.then(
+      (renewed) => {
+        if (this.#state.status !== 'reconnecting' || this.#session) return;
+        if (renewed) this.#open(attempt);
+        else this.#afterFailure(reason, attempt);
+      },
+      (err: unknown) => {
+        if (this.#state.status === 'reconnecting' && !this.#session) this.#afterFailure(this.#scrubber.error(err, 'CredentialsError'), attempt);
+      },
+    );
+    return true;
   }
 
   /** What the socket held, once it is gone: publishes in flight go back to the queue, subscriptions wait for the next one. */
@@ -431,7 +493,11 @@ export class EventsWebSocketClient {
     this.#retryTimer = setTimeout(() => this.#open(next.status === 'failed' ? 0 : next.attempt), delay);
   }
 
-  #onMessage(message: ServerMessage | InvalidFrame): void {
+  #onMessage(message: ServerMessage | InvalidFrame, session: SocketSession): void {
+    if (session !== this.#session) {
+      if (session === this.#rotation.retiring?.session) this.#onRetiringMessage(message);
+      return;
+    }
     switch (message.type) {
       case 'subscribe_success':
         this.#onSubscribeSuccess(message.id);
@@ -467,6 +533,118 @@ export class EventsWebSocketClient {
     return this.#scrubber.error(fromServiceErrors(errors, fallback));
   }
 
+  // --- replacing the connection before the service closes it (connection-rotation.ts) ---------------
+
+  #scheduleRotation(authorization: AuthorizationHeaders | undefined): void {
+    clearTimeout(this.#rotation.timer);
+    const now = Date.now();
+    const expiresAt = authorization ? this.#authorizers.connect.expiresAt?.(authorization) : undefined;
+    const at = rotationTime(now, expiresAt, this.#options.maxConnectionDurationMs);
+    this.#rotation.timer = setTimeout(() => this.#rotate(), Math.min(MAX_TIMER_MS, Math.max(0, at - now)));
+  }
+
+  #rotate(): void {
+    if (this.#state.status !== 'connected' || this.#rotation.candidate || this.#rotation.retiring) return;
+    const attempt: AuthorizedAttempt = {};
+    this.#rotation.candidate = this.#createSession(attempt, 0, (candidate) => this.#onReplacementReady(candidate, attempt.authorization));
+  }
+
+  /**
+   * Make before break: the replacement becomes the connection (new publishes go there) and every subscription is
+   * made on it; the old connection keeps delivering each subscription's events until the new one acknowledges it,
+   * then is unsubscribed, and closes once its publishes are answered.
+   */
+  #onReplacementReady(candidate: SocketSession, authorization: AuthorizationHeaders | undefined): void {
+    const old = this.#session;
+    if (candidate !== this.#rotation.candidate) return;
+    this.#rotation.candidate = undefined;
+    if (!old || this.#state.status !== 'connected') return candidate.end(new EventsError({ errorType: 'ClientClosed', message: 'no longer needed' }), true);
+    this.#session = candidate;
+    const retiring: RetiringSession = {
+      session: old,
+      awaitingNew: new Set(),
+      overlaps: new Map(),
+      publishIds: this.#pending.publishes().map((r) => r.id),
+      timer: setTimeout(() => this.#retire(), this.#options.requestTimeoutMs),
+    };
+    this.#rotation.retiring = retiring;
+    for (const record of this.#subscriptions.values()) {
+      if (record.state.status === 'subscribed' && !this.#pending.has(record.id)) {
+        retiring.awaitingNew.add(record.id);
+        this.#sendSubscribe(record, candidate);
+      } else if (this.#pending.take(record.id, 'subscribe')) this.#sendSubscribe(record, candidate);
+    }
+    this.#scheduleRotation(authorization);
+    this.#log.info('replaced the connection before the service closes it; subscriptions are moving to the new one');
+    this.#maybeRetire();
+  }
+
+  /** The new connection acknowledged subscription `id`: both deliver until the old one is unsubscribed. */
+  #overlap(retiring: RetiringSession, id: string): void {
+    retiring.overlaps.set(id, new OverlapFilter());
+    if (!retiring.session.send({ type: 'unsubscribe', id })) retiring.overlaps.delete(id);
+    this.#maybeRetire();
+  }
+
+  #onRetiringMessage(message: ServerMessage | InvalidFrame): void {
+    const retiring = this.#rotation.retiring;
+    if (!retiring) return;
+    switch (message.type) {
+      case 'publish_success':
+        this.#settlePublish(message.id, { successful: message.successful, failed: message.failed });
+        break;
+      case 'publish_error':
+        this.#settlePublish(message.id, this.#serviceError(message.errors, 'the publish was refused'));
+        break;
+      case 'error':
+        if (message.id !== undefined && this.#pending.kindOf(message.id) === 'publish') this.#settlePublish(message.id, this.#serviceError(message.errors, 'the service reported an error'));
+        break;
+      case 'unsubscribe_success':
+      case 'unsubscribe_error':
+        retiring.overlaps.delete(message.id);
+        break;
+    }
+    this.#maybeRetire();
+  }
+
+  /** Closes the old connection once every subscription moved and its publishes were answered. */
+  #maybeRetire(): void {
+    const retiring = this.#rotation.retiring;
+    if (!retiring || retiring.awaitingNew.size > 0 || retiring.overlaps.size > 0) return;
+    if (retiring.publishIds.some((id) => this.#pending.kindOf(id) === 'publish')) return;
+    this.#retire();
+  }
+
+  #retire(): void {
+    this.#rotation.retiring?.session.end(new EventsError({ errorType: 'ClientClosed', message: 'replaced by a new connection' }), true);
+  }
+
+  /** The old connection is gone: publishes it had not answered are sent again on the new one (at-least-once). */
+  #onRetired(): void {
+    const retiring = this.#rotation.retiring;
+    if (!retiring) return;
+    this.#rotation.retiring = undefined;
+    clearTimeout(retiring.timer);
+    const session = this.#readySession();
+    for (const id of retiring.publishIds) {
+      const op = this.#pending.take(id, 'publish');
+      if (!op) continue;
+      if (session) this.#sendPublish(op.request, session);
+      else this.#queue.requeue([op.request]);
+    }
+  }
+
+  /** Abandons a replacement in progress: the connection it was replacing ended, or the client stops. */
+  #endRotation(): void {
+    const { timer, candidate, retiring } = this.#rotation;
+    this.#rotation = {};
+    clearTimeout(timer);
+    clearTimeout(retiring?.timer);
+    const reason = new EventsError({ errorType: 'ClientClosed', message: 'the connection it was replacing ended' });
+    candidate?.end(reason, true);
+    retiring?.session.end(reason, true);
+  }
+
   // --- subscriptions ------------------------------------------------------------------------------
 
   #sendSubscribe(record: SubscriptionRecord, session: SocketSession): void {
@@ -474,6 +652,7 @@ export class EventsWebSocketClient {
     this.#sends.enqueue(
       this.#authorize(record.authorizer, 'subscribe', () => subscribeSigningBody(record.channel), record.channel),
       (authorization) => {
+        record.authorization = authorization;
         if (session === this.#session && this.#pending.kindOf(record.id) === 'subscribe') session.send({ type: 'subscribe', id: record.id, channel: record.channel, authorization });
       },
       (err) => {
@@ -517,15 +696,32 @@ export class EventsWebSocketClient {
     }
     const record = this.#subscriptions.get(id);
     if (!record || !session) return;
-    this.#subscriptions.setState(record, { status: 'subscribed' });
-    record.ready.resolve();
+    record.renewed = false;
+    if (this.#rotation.retiring?.awaitingNew.delete(id)) this.#overlap(this.#rotation.retiring, id);
+    else {
+      this.#subscriptions.setState(record, { status: 'subscribed' });
+      record.ready.resolve();
+    }
     if (record.unsubscribing) this.#sendUnsubscribe(record, session);
   }
 
   #onSubscribeError(id: string, error: EventsError): void {
     if (!this.#pending.take(id, 'subscribe')) return;
+    this.#rotation.retiring?.awaitingNew.delete(id);
     const record = this.#subscriptions.get(id);
-    if (record) this.#failSubscription(record, error);
+    if (!record) return;
+    const renewal = renewalFor(record, record.authorizer, error);
+    if (!renewal) return this.#failSubscription(record, error);
+    this.#log.debug(`subscribe ${record.channel} refused (${error.message}): renewing the credentials and trying once more`);
+    renewal.then(
+      (renewed) => {
+        if (!renewed) return this.#failSubscription(record, error);
+        // Not connected now: the subscription is pending and is made when the connection is ready.
+        const session = this.#readySession();
+        if (session && this.#subscriptions.holds(record) && !record.unsubscribing && !this.#pending.has(record.id)) this.#sendSubscribe(record, session);
+      },
+      (err: unknown) => this.#failSubscription(record, this.#scrubber.error(err, 'CredentialsError')),
+    );
   }
 
   #unsubscribe(record: SubscriptionRecord): Promise<void> {
@@ -533,7 +729,8 @@ export class EventsWebSocketClient {
     if (record.unsubscribing) return record.unsubscribing.promise;
     record.unsubscribing = deferred<void>();
     const session = this.#readySession();
-    if (record.state.status === 'subscribed' && session) this.#sendUnsubscribe(record, session);
+    // A subscription being made again on a replacement connection is unsubscribed there after its ack.
+    if (record.state.status === 'subscribed' && session && !this.#pending.has(record.id)) this.#sendUnsubscribe(record, session);
     else if (!this.#pending.has(record.id)) {
       // Not on the server (not connected yet, or between connections): forget it now.
       this.#subscriptions.close(record, { status: 'closed' });
@@ -579,6 +776,7 @@ export class EventsWebSocketClient {
         request.channel,
       ),
       (authorization) => {
+        request.authorization = authorization;
         if (session === this.#session && this.#pending.kindOf(request.id) === 'publish') session.send({ type: 'publish', id: request.id, channel: request.channel, events, authorization });
       },
       (err) => {
@@ -591,10 +789,29 @@ export class EventsWebSocketClient {
     const op = this.#pending.take(id, 'publish');
     if (!op) return;
     const { request } = op;
-    if (outcome instanceof EventsError) request.done.reject(outcome);
+    if (outcome instanceof EventsError) this.#publishRefused(request, outcome);
     else if (!accountsForEvery(outcome, request.events.length)) {
       request.done.reject(new EventsError({ errorType: 'ProtocolError', message: `publish_success does not account for each of the ${request.events.length} events exactly once`, retryable: true }));
     } else request.done.resolve(outcome);
+  }
+
+  /** A publish refused for its credential is renewed and sent once more (credential-renewal.ts); else it fails. */
+  #publishRefused(request: PublishRequest, error: EventsError): void {
+    const renewal = renewalFor(request, request.authorizer, error);
+    if (!renewal) return request.done.reject(error);
+    this.#log.debug(`publish on ${request.channel} refused (${error.message}): renewing the credentials and trying once more`);
+    renewal.then(
+      (renewed) => {
+        if (!renewed) return request.done.reject(error);
+        const session = this.#canSendNow() ? this.#readySession() : undefined;
+        if (session) return this.#sendPublish(request, session);
+        // disconnect() failed everything that waited; a publish renewed after it fails the same way.
+        if (this.#state.status === 'closed' && this.#opensOnUse) return request.done.reject(new EventsError({ errorType: 'ClientClosed', message: 'the client was disconnected' }));
+        this.#queue.requeue([request]);
+        this.#ensureConnection();
+      },
+      (err: unknown) => request.done.reject(this.#scrubber.error(err, 'CredentialsError')),
+    );
   }
 
   /** An `error` frame, or an invalid answer, fails only the operation whose id it carries (never another's: AMP-JS quirk). */
@@ -608,6 +825,19 @@ export class EventsWebSocketClient {
     else if (kind === 'subscribe') this.#onSubscribeError(id, error);
     else this.#onUnsubscribed(id, error);
   }
+}
+
+/** The connection being replaced, until every subscription has moved and its publishes are answered. */
+interface RetiringSession {
+  session: SocketSession;
+  /** Subscriptions sent again on the new connection, not yet acknowledged there. */
+  awaitingNew: Set<string>;
+  /** Subscriptions active on both connections, until the old one's unsubscribe is acknowledged. */
+  overlaps: Map<string, OverlapFilter>;
+  /** Publishes in flight on the old connection when it was replaced. */
+  publishIds: string[];
+  /** Closes it anyway after the request timeout. */
+  timer: NodeJS.Timeout;
 }
 
 function describeState(state: ConnectionState): string {

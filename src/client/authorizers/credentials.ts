@@ -1,7 +1,8 @@
 import type { STSClient } from '@aws-sdk/client-sts';
-import type { Agent } from 'node:http';
-import { routeFor, type NetworkSettings } from '../network';
+import type { NetworkSettings } from '../network';
 import { EventsError } from '../../protocol/errors';
+import { RenewingCredential, renewalTime } from '../identity/renewal';
+import { sdkEndpoint, sdkRequestHandler } from '../identity/sdk-network';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -10,7 +11,16 @@ export interface AwsCredentials {
   expiration?: Date;
 }
 
-export type AwsCredentialProvider = () => Promise<AwsCredentials>;
+/**
+ * Gives the credentials to sign with. `renew`, when present, is called after the service refused a signature made
+ * with the access key `staleAccessKeyId`: it obtains new credentials unless they were already replaced.
+ */
+export interface AwsCredentialProvider {
+  (): Promise<AwsCredentials>;
+  renew?(staleAccessKeyId: string): Promise<void>;
+  /** When the credentials of `accessKeyId`, if they are the current ones, expire (ms since 1970). */
+  expiresAt?(accessKeyId: string): number | undefined;
+}
 
 function credentialsError(what: string, err: unknown): EventsError {
   // The SDK's messages name files, profiles and roles, never key material.
@@ -33,29 +43,21 @@ export function staticCredentials(credentials: AwsCredentials): AwsCredentialPro
 }
 
 /**
- * Memoises a provider until shortly before its credentials expire; concurrent callers share one fetch.
- * Credentials without an expiration are kept for good.
+ * Memoises a provider and renews its credentials before they expire (renewal.ts: 5 minutes before, or at 80 % of a
+ * short lifetime; `refreshBeforeMs` sets a fixed margin instead); concurrent callers share one fetch. Credentials
+ * without an expiration are kept until the service refuses them.
  */
-export function cachedCredentials(provider: AwsCredentialProvider, refreshBeforeMs = 5 * 60_000): AwsCredentialProvider {
-  let current: AwsCredentials | undefined;
-  let inFlight: Promise<AwsCredentials> | undefined;
-  return () => {
-    if (current && (!current.expiration || current.expiration.getTime() - refreshBeforeMs > Date.now())) {
-      return Promise.resolve(current);
-    }
-    inFlight ??= provider().then(
-      (c) => {
-        current = c;
-        inFlight = undefined;
-        return c;
-      },
-      (err: unknown) => {
-        inFlight = undefined;
-        throw err;
-      },
-    );
-    return inFlight;
-  };
+export function cachedCredentials(provider: () => Promise<AwsCredentials>, refreshBeforeMs?: number): AwsCredentialProvider {
+  const schedule = refreshBeforeMs === undefined ? renewalTime : (_obtainedAt: number, expiresAt: number) => expiresAt - refreshBeforeMs;
+  const credential = new RenewingCredential(
+    async () => {
+      const c = await provider();
+      return { value: c, expiresAt: c.expiration?.getTime() };
+    },
+    (c) => c.accessKeyId,
+    schedule,
+  );
+  return Object.assign(() => credential.get(), { renew: (stale: string) => credential.renew(stale), expiresAt: (id: string) => credential.expiryOf(id) });
 }
 
 /**
@@ -93,21 +95,9 @@ export interface AssumeRoleOptions {
   network?: NetworkSettings;
 }
 
-/**
- * The SDK's request handler options for `network`: an agent for each scheme, chosen for the endpoint the SDK will
- * call (its standard overrides first, AWS_ENDPOINT_URL_STS and AWS_ENDPOINT_URL, as the SDK reads them), so that
- * NO_PROXY applies to the right host.
- */
-function stsRequestHandler(options: AssumeRoleOptions): { httpAgent: Agent; httpsAgent: Agent } | undefined {
-  return sdkRequestHandler(options.stsEndpoint ?? process.env.AWS_ENDPOINT_URL_STS ?? process.env.AWS_ENDPOINT_URL ?? `https://sts.${options.region}.amazonaws.com`, options.network);
-}
-
-/** An AWS SDK client's request handler options (an agent per scheme) for `network`, matched to `url`'s host. */
-function sdkRequestHandler(url: string, network: NetworkSettings | undefined): { httpAgent: Agent; httpsAgent: Agent } | undefined {
-  if (!network) return undefined;
-  const { host } = new URL(url);
-  const as = (scheme: string) => routeFor(`${scheme}//${host}`, network).agent;
-  return { httpAgent: as('http:'), httpsAgent: as('https:') };
+/** The request handler options for the STS calls of `options`, matched to the endpoint the SDK will call. */
+function stsRequestHandler(options: AssumeRoleOptions): ReturnType<typeof sdkRequestHandler> {
+  return sdkRequestHandler(options.stsEndpoint ?? sdkEndpoint('STS', `https://sts.${options.region}.amazonaws.com`), options.network);
 }
 
 /** STS AssumeRole on top of another provider, refreshed before the temporary credentials expire. */

@@ -34,7 +34,7 @@ export function iamAuthorizer(options: IamAuthorizerOptions): Authorizer {
     });
   }
   let signer: Promise<SignatureV4> | undefined;
-  return async (request) => {
+  const authorizer: Authorizer = async (request) => {
     signer ??= createSigner(options);
     const url = new URL(request.httpUrl);
     const signed = await (await signer).sign(
@@ -52,6 +52,21 @@ export function iamAuthorizer(options: IamAuthorizerOptions): Authorizer {
     );
     return { ...signed.headers };
   };
+  const { credentials } = options;
+  if (credentials.renew) {
+    authorizer.renew = async (refused) => {
+      await credentials.renew?.(signingKeyOf(refused));
+      return true;
+    };
+  }
+  if (credentials.expiresAt) authorizer.expiresAt = (headers) => credentials.expiresAt?.(signingKeyOf(headers));
+  return authorizer;
+}
+
+/** The access key id in a SigV4 `Authorization` header (`Credential=<id>/<date>/…`). */
+function signingKeyOf(headers: Readonly<Record<string, string>>): string {
+  const authorization = Object.entries(headers).find(([name]) => name.toLowerCase() === 'authorization')?.[1] ?? '';
+  return /Credential=([^/,\s]+)\//.exec(authorization)?.[1] ?? '';
 }
 
 /**
