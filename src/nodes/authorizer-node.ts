@@ -4,12 +4,17 @@ import { apiKeyAuthorizer } from '../client/authorizers/api-key';
 import { authTokenAuthorizer } from '../client/authorizers/auth-token';
 import { assumeRoleCredentials, defaultCredentialChain, staticCredentials, type AwsCredentialProvider } from '../client/authorizers/credentials';
 import { iamAuthorizer } from '../client/authorizers/iam';
+import { clientCredentialsTokens } from '../client/identity/client-credentials';
+import { cognitoIdentityPoolCredentials } from '../client/identity/cognito-identity-pool';
+import { CognitoUserPoolSession } from '../client/identity/cognito-user-pool';
 import { EventsError } from '../protocol/errors';
-import type { NetworkSettings } from '../client/network';
+import { networkKey, type NetworkSettings } from '../client/network';
 import { evaluateProperty, readContext } from './evaluate';
 
 export type AuthType = 'apiKey' | 'userPool' | 'oidc' | 'lambda' | 'iam';
-export type TokenSource = 'credential' | 'env' | 'flow' | 'global';
+/** Where a token comes from: kept as given (a credential, env, context), or obtained and renewed by the node. */
+export type TokenSource = 'credential' | 'env' | 'flow' | 'global' | 'cognito' | 'clientCredentials';
+type GivenTokenSource = Exclude<TokenSource, 'cognito' | 'clientCredentials'>;
 
 export interface AuthorizerDef extends NodeDef {
   authType: AuthType;
@@ -17,10 +22,20 @@ export interface AuthorizerDef extends NodeDef {
   tokenSource?: TokenSource;
   /** Environment variable or context key when `tokenSource` is not `credential`. */
   tokenName?: string;
-  iamSource?: 'static' | 'default';
+  iamSource?: IamSource;
   roleArn?: string;
   externalId?: string;
   sessionName?: string;
+  /** Cognito user pool login (`tokenSource` cognito). */
+  userPoolId?: string;
+  clientId?: string;
+  tokenUse?: 'id' | 'access';
+  /** OAuth2 client credentials (`tokenSource` clientCredentials); `clientId` is shared with the login. */
+  tokenUrl?: string;
+  scope?: string;
+  /** Cognito identity pool (`iamSource` cognitoIdentityPool), and the events-authorizer whose login it uses. */
+  identityPoolId?: string;
+  loginAuthorizer?: string;
 }
 
 export interface AuthorizerCredentials {
@@ -29,14 +44,22 @@ export interface AuthorizerCredentials {
   accessKeyId?: string;
   secretAccessKey?: string;
   sessionToken?: string;
+  username?: string;
+  password?: string;
+  clientSecret?: string;
 }
 
 export interface AuthorizerNode extends Node<AuthorizerCredentials> {
   /** The authorizer for an API in `region` (only IAM needs the region), whose AWS calls use `network`. */
   authorizerFor(region: string | undefined, network?: NetworkSettings): Authorizer;
+  /** This authorizer's Cognito user pool login, for an identity pool's `loginAuthorizer`; undefined for other sources. */
+  cognitoLoginFor(network?: NetworkSettings): CognitoUserPoolSession | undefined;
 }
 
 export const AUTH_TYPES: readonly AuthType[] = ['apiKey', 'userPool', 'oidc', 'lambda', 'iam'];
+export const TOKEN_SOURCES: readonly TokenSource[] = ['credential', 'env', 'flow', 'global', 'cognito', 'clientCredentials'];
+export type IamSource = 'static' | 'default' | 'cognitoIdentityPool';
+export const IAM_SOURCES: readonly IamSource[] = ['static', 'default', 'cognitoIdentityPool'];
 
 /** The credentials of an authorizer as Node-RED keeps them: stored apart from the flow, never exported with it. */
 const CREDENTIAL_FIELDS = {
@@ -45,23 +68,66 @@ const CREDENTIAL_FIELDS = {
   accessKeyId: { type: 'text' },
   secretAccessKey: { type: 'password' },
   sessionToken: { type: 'password' },
+  username: { type: 'text' },
+  password: { type: 'password' },
+  clientSecret: { type: 'password' },
 } as const;
 
 export const CREDENTIAL_KEYS = Object.keys(CREDENTIAL_FIELDS).filter((k): k is keyof AuthorizerCredentials => k in CREDENTIAL_FIELDS);
 
 /** Reads a token or key from the environment or a context store, for `tokenSource` env, flow or global. */
-export type SecretReader = (source: Exclude<TokenSource, 'credential'>, name: string) => Promise<unknown>;
+export type SecretReader = (source: Exclude<GivenTokenSource, 'credential'>, name: string) => Promise<unknown>;
+
+/** Finds the Cognito login of another events-authorizer by its id, for an identity pool's `loginAuthorizer`. */
+export type LoginFinder = (authorizerId: string, network: NetworkSettings | undefined) => CognitoUserPoolSession | undefined;
+
+/**
+ * One value per network configuration, made on first use: endpoints that reach AWS the same way share it (one
+ * Cognito login for all of them), and endpoints behind different proxies get their own.
+ */
+function perNetwork<T>(make: (network: NetworkSettings | undefined) => T): (network: NetworkSettings | undefined) => T {
+  const byKey = new Map<string, T>();
+  return (network) => {
+    const key = networkKey(network);
+    let value = byKey.get(key);
+    if (value === undefined) byKey.set(key, (value = make(network)));
+    return value;
+  };
+}
+
+/** The Cognito user pool login of a definition whose token source is `cognito`, one per network. */
+export function cognitoLoginFactory(def: AuthorizerDef, credentials: AuthorizerCredentials): (network: NetworkSettings | undefined) => CognitoUserPoolSession | undefined {
+  if (def.authType !== 'userPool' || def.tokenSource !== 'cognito') return () => undefined;
+  return perNetwork(
+    (network) =>
+      new CognitoUserPoolSession({
+        userPoolId: def.userPoolId ?? '',
+        clientId: def.clientId ?? '',
+        username: credentials.username ?? '',
+        password: credentials.password ?? '',
+        clientSecret: credentials.clientSecret || undefined,
+        network,
+      }),
+  );
+}
 
 /**
  * The authorizers of one authorizer definition: what the events-authorizer node builds once, and what the Test
  * connection route builds from a dialog's unsaved values.
  */
-export function authorizerFactory(def: AuthorizerDef, credentials: AuthorizerCredentials, read: SecretReader): (region: string | undefined, network?: NetworkSettings) => Authorizer {
+export function authorizerFactory(
+  def: AuthorizerDef,
+  credentials: AuthorizerCredentials,
+  read: SecretReader,
+  findLogin: LoginFinder = () => undefined,
+  login = cognitoLoginFactory(def, credentials),
+): (region: string | undefined, network?: NetworkSettings) => Authorizer {
   const authType: AuthType = AUTH_TYPES.includes(def.authType) ? def.authType : 'apiKey';
+  const source = def.tokenSource ?? 'credential';
   const secret = (credential: keyof AuthorizerCredentials, what: string): SecretSource => {
-    const source = def.tokenSource ?? 'credential';
     const name = def.tokenName?.trim() ?? '';
     if (source === 'credential') return () => credentials[credential];
+    if (source === 'cognito' || source === 'clientCredentials') throw new EventsError({ errorType: 'InvalidConfiguration', message: `an ${what} cannot come from ${source}` });
     if (!name) throw new EventsError({ errorType: 'InvalidConfiguration', message: `the ${what} comes from ${source} but no name is set` });
     return async () => {
       const value = await read(source, name);
@@ -71,32 +137,44 @@ export function authorizerFactory(def: AuthorizerDef, credentials: AuthorizerCre
       return value ?? undefined;
     };
   };
+  const tokenAuthorizer = (network: NetworkSettings | undefined): Authorizer => {
+    if (source === 'cognito') {
+      const session = login(network);
+      if (!session) throw new EventsError({ errorType: 'InvalidConfiguration', message: 'a Cognito login is for Cognito user pool authorization' });
+      return authTokenAuthorizer(session.provider(def.tokenUse === 'access' ? 'access' : 'id'));
+    }
+    if (source === 'clientCredentials') {
+      if (authType === 'apiKey') throw new EventsError({ errorType: 'InvalidConfiguration', message: 'client credentials give a token, not an API key' });
+      return authTokenAuthorizer(clientCredentialsTokens({ tokenUrl: def.tokenUrl ?? '', clientId: def.clientId ?? '', clientSecret: credentials.clientSecret ?? '', scope: def.scope, network }));
+    }
+    return authType === 'apiKey' ? apiKeyAuthorizer(secret('apiKey', 'API key')) : authTokenAuthorizer(secret('token', 'token'));
+  };
 
-  // Called once per region and network (the byNetwork cache below).
+  const baseCredentials = (network: NetworkSettings | undefined): AwsCredentialProvider => {
+    if (def.iamSource === 'default') return defaultCredentialChain({ network });
+    if (def.iamSource === 'cognitoIdentityPool') {
+      const loginId = def.loginAuthorizer?.trim();
+      const session = loginId ? findLogin(loginId, network) : undefined;
+      if (loginId && !session) throw new EventsError({ errorType: 'InvalidConfiguration', message: 'the login authorizer must be an events-authorizer with a Cognito user pool login' });
+      return cognitoIdentityPoolCredentials({ identityPoolId: def.identityPoolId ?? '', login: session, network });
+    }
+    return staticCredentials({ accessKeyId: credentials.accessKeyId ?? '', secretAccessKey: credentials.secretAccessKey ?? '', sessionToken: credentials.sessionToken });
+  };
   const iamCredentials = (region: string, network: NetworkSettings | undefined): AwsCredentialProvider => {
-    const base =
-      def.iamSource === 'default'
-        ? defaultCredentialChain({ network })
-        : staticCredentials({ accessKeyId: credentials.accessKeyId ?? '', secretAccessKey: credentials.secretAccessKey ?? '', sessionToken: credentials.sessionToken });
+    const base = baseCredentials(network);
     return def.roleArn?.trim()
       ? assumeRoleCredentials(base, { roleArn: def.roleArn.trim(), externalId: def.externalId?.trim(), sessionName: def.sessionName?.trim(), region, network })
       : base;
   };
 
-  // Built once per region and network (endpoints may reach AWS through different proxies) and asked for on
-  // every operation; a configuration error is not kept, so it fails each one.
-  const byNetwork = new WeakMap<NetworkSettings, Map<string, Authorizer>>();
-  const direct: NetworkSettings = {};
-  let secretAuthorizer: Authorizer | undefined;
+  // Built once per network (endpoints may reach AWS through different proxies), and for IAM per region, then asked
+  // for on every operation; a configuration error is not kept, so it fails each one.
+  const tokenAuthorizers = perNetwork(tokenAuthorizer);
+  const iamAuthorizers = perNetwork(() => new Map<string, Authorizer>());
   return (region, network) => {
-    if (authType !== 'iam') {
-      secretAuthorizer ??= authType === 'apiKey' ? apiKeyAuthorizer(secret('apiKey', 'API key')) : authTokenAuthorizer(secret('token', 'token'));
-      return secretAuthorizer;
-    }
+    if (authType !== 'iam') return tokenAuthorizers(network);
     const key = region ?? '';
-    const settings = network ?? direct;
-    let byRegion = byNetwork.get(settings);
-    if (!byRegion) byNetwork.set(settings, (byRegion = new Map()));
+    const byRegion = iamAuthorizers(network);
     let authorizer = byRegion.get(key);
     if (!authorizer) {
       authorizer = iamAuthorizer({ region: key, credentials: iamCredentials(key, network) });
@@ -110,12 +188,25 @@ export function registerAuthorizerNode(RED: NodeAPI): void {
   function EventsAuthorizerNode(this: AuthorizerNode, def: AuthorizerDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    node.authorizerFor = authorizerFactory(def, node.credentials ?? {}, (source, name) =>
-      source === 'env' ? evaluateProperty(RED, name, 'env', node, {}) : readContext(node, source, name),
+    const credentials = node.credentials ?? {};
+    // One login per network, shared by this authorizer's own tokens and by identity pools that log in with it.
+    node.cognitoLoginFor = cognitoLoginFactory(def, credentials);
+    node.authorizerFor = authorizerFactory(
+      def,
+      credentials,
+      (source, name) => (source === 'env' ? evaluateProperty(RED, name, 'env', node, {}) : readContext(node, source, name)),
+      (id, network) => findLogin(RED, id, network),
+      node.cognitoLoginFor,
     );
   }
 
   RED.nodes.registerType<AuthorizerNode, AuthorizerDef, Record<string, never>, AuthorizerCredentials>('events-authorizer', EventsAuthorizerNode, {
     credentials: CREDENTIAL_FIELDS,
   });
+}
+
+/** The Cognito login of the deployed events-authorizer `id`, if it is one. */
+export function findLogin(RED: NodeAPI, id: string, network: NetworkSettings | undefined): CognitoUserPoolSession | undefined {
+  const other = RED.nodes.getNode(id) as AuthorizerNode | null;
+  return other && typeof other.cognitoLoginFor === 'function' ? other.cognitoLoginFor(network) : undefined;
 }

@@ -1,5 +1,5 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import type { Authorizer } from '../client/authorizer';
+import type { AuthorizationHeaders, AuthRequest, Authorizer } from '../client/authorizer';
 import type { Logger } from '../client/logger';
 import { isJsonObject } from '../protocol/messages';
 import { EventsRestClient } from '../client/rest-client';
@@ -85,7 +85,11 @@ export function registerEndpointNode(RED: NodeAPI): void {
       return authNode.authorizerFor(node.endpoints?.region, node.network);
     };
 
-    node.lazyAuthorizer = (authorizerNodeId) => (request) => node.authorizer(authorizerNodeId)(request);
+    node.lazyAuthorizer = (authorizerNodeId) =>
+      Object.assign((request: AuthRequest) => node.authorizer(authorizerNodeId)(request), {
+        renew: (refused: AuthorizationHeaders) => node.authorizer(authorizerNodeId).renew?.(refused) ?? Promise.resolve(false),
+        expiresAt: (headers: AuthorizationHeaders) => node.authorizer(authorizerNodeId).expiresAt?.(headers),
+      });
 
     try {
       ({ endpoints: node.endpoints, network: node.network } = endpointSettings(RED, def, (line) => node.log(line)));

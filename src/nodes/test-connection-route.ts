@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { EventsWebSocketClient } from '../client/websocket-client';
 import { EventsError } from '../protocol/errors';
 import { isJsonObject } from '../protocol/messages';
-import { AUTH_TYPES, CREDENTIAL_KEYS, authorizerFactory, type AuthorizerCredentials, type AuthorizerDef } from './authorizer-node';
+import { AUTH_TYPES, CREDENTIAL_KEYS, IAM_SOURCES, TOKEN_SOURCES, authorizerFactory, findLogin, type AuthorizerCredentials, type AuthorizerDef } from './authorizer-node';
 import { endpointSettings } from './endpoint-settings';
 import { toNodeError } from './node-error';
 
@@ -45,12 +45,19 @@ function parseRequest(body: unknown): TestRequest | undefined {
     authorizer: body.authorizer,
     authorizerDef: {
       authType: oneOf(AUTH_TYPES, def.authType),
-      tokenSource: oneOf(['credential', 'env', 'flow', 'global'], def.tokenSource),
+      tokenSource: oneOf(TOKEN_SOURCES, def.tokenSource),
       tokenName: text(def.tokenName),
-      iamSource: oneOf(['static', 'default'], def.iamSource),
+      iamSource: oneOf(IAM_SOURCES, def.iamSource),
       roleArn: text(def.roleArn),
       externalId: text(def.externalId),
       sessionName: text(def.sessionName),
+      userPoolId: text(def.userPoolId),
+      clientId: text(def.clientId),
+      tokenUse: oneOf(['id', 'access'], def.tokenUse),
+      tokenUrl: text(def.tokenUrl),
+      scope: text(def.scope),
+      identityPoolId: text(def.identityPoolId),
+      loginAuthorizer: text(def.loginAuthorizer),
     },
     credentials,
     channel: text(body.channel)?.trim() || undefined,
@@ -88,7 +95,7 @@ async function test(RED: NodeAPI, request: TestRequest): Promise<TestAnswer> {
   const authorizerFor = authorizerFactory(def, credentials, async (source, name) => {
     if (source === 'env') return process.env[name];
     throw new EventsError({ errorType: 'InvalidConfiguration', message: `a ${source} context token can only be tested once the flow is deployed and running` });
-  });
+  }, (id, network) => findLogin(RED, id, network));
   const { endpoints, network } = endpointSettings(RED, request, () => {});
   const client = new EventsWebSocketClient(endpoints, { connect: authorizerFor(endpoints.region, network) }, { network, connectTimeoutMs: 10_000, requestTimeoutMs: 10_000 });
   try {
