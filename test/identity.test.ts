@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import {
   Events,
   EventsError,
@@ -10,6 +12,7 @@ import {
   iamAuthorizer,
   type ConnectionState,
 } from '../src/client';
+import { MAX_CONNECTION_DURATION_MS, rotationTime } from '../src/client/connection-rotation';
 import { renewalTime } from '../src/client/identity/renewal';
 import type { Emulator } from '../src/emulator';
 import { FAST, startEmulator } from './support/fixtures';
@@ -51,6 +54,12 @@ describe('identity that renews itself', function () {
   it('renews 5 minutes before expiry, or at 80 % of a short lifetime', () => {
     assert.equal(renewalTime(0, 3600_000), 3300_000, 'a 1-hour token at 55 minutes');
     assert.equal(renewalTime(0, 15_000), 12_000, 'a 15-second token at 12 s');
+  });
+
+  it('replaces a connection a minute before its credential expires or the 24 h limit, or at 90 % of a short life', () => {
+    assert.equal(rotationTime(0, 3600_000, MAX_CONNECTION_DURATION_MS), 3540_000);
+    assert.equal(rotationTime(0, 10_000, MAX_CONNECTION_DURATION_MS), 9_000);
+    assert.equal(rotationTime(0, undefined, MAX_CONNECTION_DURATION_MS), MAX_CONNECTION_DURATION_MS - 60_000);
   });
 
   const calls = (name: string) => emulator.stats().identityCalls[name] ?? 0;
@@ -212,6 +221,30 @@ describe('identity that renews itself', function () {
       const tokens = clientCredentialsTokens({ tokenUrl: tokenUrl(), clientId: 'secret-client', clientSecret: 'not-the-secret' });
       await assert.rejects(tokens(), (err: EventsError) => err.errorType === 'CredentialsError' && /client id or client secret was refused \(invalid_client\)/.test(err.message) && !err.message.includes('not-the-secret'));
     });
+  });
+
+  it('appsync-events-local --user, --client, --identity-pool and --token-ttl serve the stand-ins', async () => {
+    const child = spawn(process.execPath, [join(__dirname, '..', 'dist', 'emulator-cli.js'), '--port', '0', '--user', 'cli-user:Cli-Pass-1', '--client', 'cli-client', '--client', 'cli-m2m:cli-secret', '--identity-pool', IDENTITY_POOL, '--token-ttl', '7']);
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.once('data', (d: Buffer) => resolve(d.toString().split('\n')[0]!));
+        child.once('exit', (code) => reject(new Error(`the emulator exited with ${code}`)));
+      });
+      const base = new URL(url).origin;
+      process.env.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER = base;
+      process.env.AWS_ENDPOINT_URL_COGNITO_IDENTITY = base;
+      const login = new CognitoUserPoolSession({ userPoolId: POOL, clientId: 'cli-client', username: 'cli-user', password: 'Cli-Pass-1' });
+      const { idToken } = await login.tokens();
+      const lifetime = (login.expiresAt(idToken) ?? 0) - Date.now();
+      assert.ok(lifetime > 5_000 && lifetime <= 7_000, `a 7-second token (${lifetime} ms)`);
+      const m2m = clientCredentialsTokens({ tokenUrl: `${base}/oauth2/token`, clientId: 'cli-m2m', clientSecret: 'cli-secret' });
+      const http = new Events(url).createRestClient(authTokenAuthorizer(m2m));
+      await http.publish('default/cli', [1]);
+      const guest = new Events(url).createRestClient(iamAuthorizer({ region: 'us-east-1', credentials: cognitoIdentityPoolCredentials({ identityPoolId: IDENTITY_POOL }) }));
+      await guest.publish('default/cli', [2]);
+    } finally {
+      child.kill();
+    }
   });
 
   describe('Cognito identity pool', () => {

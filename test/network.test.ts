@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Events, apiKeyAuthorizer, assumeRoleCredentials, iamAuthorizer, staticCredentials, type ConnectionState, type EventsError, type NetworkSettings } from '../src/client';
+import { Events, apiKeyAuthorizer, assumeRoleCredentials, clientCredentialsTokens, cognitoIdentityPoolCredentials, cognitoUserPoolTokens, iamAuthorizer, staticCredentials, type ConnectionState, type EventsError, type NetworkSettings } from '../src/client';
 import { bypassesProxy, proxyFromEnvironment } from '../src/client/network';
 import type { Emulator } from '../src/emulator';
 import { generateTls, type GeneratedTls } from '../src/emulator/certificates';
@@ -204,6 +204,29 @@ describe('network: the client behind a CONNECT proxy and a private certificate a
       assert.equal((await failure(client, states)).errorType, 'CertificateHostMismatch');
     } finally {
       await stranger.stop();
+    }
+  });
+
+  it('sends the Cognito login, the OAuth2 token request and the identity pool calls through the proxy, trusting its CA', async () => {
+    const idp = await startEmulator({ tls: { cert: tls.cert, key: tls.key }, users: [{ username: 'u', password: 'Proxy-Pass-1' }], clients: [{ clientId: 'c', clientSecret: 's' }], identityPools: [{ identityPoolId: 'us-east-1:11111111-2222-3333-4444-555555555555' }] });
+    const saved = [process.env.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, process.env.AWS_ENDPOINT_URL_COGNITO_IDENTITY];
+    process.env.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER = idp.baseUrl;
+    process.env.AWS_ENDPOINT_URL_COGNITO_IDENTITY = idp.baseUrl;
+    const host = new URL(idp.baseUrl).host;
+    const tunnels = () => proxy.tunnels.filter((t) => t === host).length;
+    try {
+      const network = proxied();
+      await cognitoUserPoolTokens({ userPoolId: 'us-east-1_LocalPool1', clientId: 'c', clientSecret: 's', username: 'u', password: 'Proxy-Pass-1', network })();
+      assert.equal(tunnels(), 1, 'the login');
+      await clientCredentialsTokens({ tokenUrl: `${idp.baseUrl}/oauth2/token`, clientId: 'c', clientSecret: 's', network })();
+      assert.equal(tunnels(), 2, 'the token request');
+      await cognitoIdentityPoolCredentials({ identityPoolId: 'us-east-1:11111111-2222-3333-4444-555555555555', network })();
+      assert.ok(tunnels() >= 3, `the identity pool calls (${tunnels()} tunnels)`);
+    } finally {
+      [process.env.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, process.env.AWS_ENDPOINT_URL_COGNITO_IDENTITY] = saved;
+      if (saved[0] === undefined) delete process.env.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER;
+      if (saved[1] === undefined) delete process.env.AWS_ENDPOINT_URL_COGNITO_IDENTITY;
+      await idp.stop();
     }
   });
 

@@ -129,6 +129,38 @@ describe('WebSocket client against the emulator', () => {
     assert.deepEqual(await got.waitFor(1), ['still subscribed']);
   });
 
+  it('replaces the connection before the maximum duration, make before break: no gap, no duplicate, no state change', async () => {
+    emulator = (await emulator.stop(), await startEmulator({ maxConnectionDurationMs: 1_000 }));
+    // The client knows the same limit, so it moves to a new connection at 90 % of it.
+    const client = track(apiKeyClient(emulator, { maxConnectionDurationMs: 1_000 }));
+    const states = recordStates(client);
+    const exact: number[] = [];
+    const wildcard: number[] = [];
+    await client.subscribe('default/rotate', { onEvent: (e) => exact.push(e as number) }).ready;
+    await client.subscribe('default/*', { onEvent: (e) => wildcard.push(e as number) }).ready;
+    // A publish every few milliseconds from a second client, so that events land in every overlap window.
+    // It rotates too: a publisher dropped at the limit would send its publishes in flight again (at-least-once).
+    const publisher = track(apiKeyClient(emulator, { maxConnectionDurationMs: 1_000 }));
+    const sent: number[] = [];
+    const until = Date.now() + 4_500;
+    const inFlight: Array<Promise<unknown>> = [];
+    for (let n = 0; Date.now() < until; n++) {
+      sent.push(n);
+      inFlight.push(publisher.publish('default/rotate', [n]));
+      // The subscriber publishes too: its publishes in flight when it switches are answered on the old connection.
+      if (n % 10 === 0) inFlight.push(client.publish('other/x', [n]));
+      await sleep(3);
+    }
+    await Promise.all(inFlight);
+    await waitFor(() => exact.length >= sent.length && wildcard.length >= sent.length, `every event (${exact.length}/${sent.length})`);
+    await sleep(100);
+    assert.deepEqual(exact, sent, 'exact subscription: every event once, in order');
+    assert.deepEqual(wildcard, sent, 'wildcard subscription: every event once, in order');
+    assert.deepEqual(states.map((s) => s.status), ['connecting', 'connected'], 'the connection was replaced without a state change');
+    assert.ok(emulator.stats().totalConnections >= 5, `replaced about every 0.9 s (${emulator.stats().totalConnections} connections)`);
+    await waitFor(() => emulator.stats().openConnections === 2, 'the old connections closed (one per client left)');
+  });
+
   it('backs off with growing attempts while the server refuses connections, then recovers', async () => {
     const client = track(apiKeyClient(emulator, { reconnectBaseDelayMs: 10, reconnectMaxDelayMs: 50 }));
     const states = recordStates(client);

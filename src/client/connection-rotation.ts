@@ -16,30 +16,44 @@ export function rotationTime(connectedAt: number, credentialExpiresAt: number | 
   return Math.max(closesAt - 60_000, connectedAt + 0.9 * (closesAt - connectedAt));
 }
 
-/** Events kept per subscription while both connections deliver: the overlap lasts one round trip. */
-const MAX_OVERLAP_EVENTS = 1_000;
+/** Events remembered or held per subscription while it moves: the move lasts a round trip or two. */
+const MAX_MOVING_EVENTS = 10_000;
 
 /**
- * While a subscription is active on both the old and the new connection (from the new one's subscribe_success to
- * the old one's unsubscribe_success), an event published in between arrives on both. Each side's events are
- * remembered; an event that the other side already delivered is dropped once. Events carry no id, so two equal
- * events published within that round trip, one seen only by each connection, would count as one (a case the
- * overlap makes possible but not likely).
+ * One subscription moving from the old connection to the new one. The service fans each publish out in the same
+ * order on both, so the old connection delivers A + D and the new one D + B, where D are the events published while
+ * the subscription was active on both (from the new one's subscribe to the old one's unsubscribe). Old events are
+ * delivered at once and the last ones remembered; new events are held until the old side has said its last word
+ * (its unsubscribe is answered, or it closed). Then the longest run of held events that repeats the end of the old
+ * stream is D, dropped; the rest is delivered. Events carry no id, so equal events next to each other in the stream
+ * may make D look longer than it was (then copies of a repeated event are delivered fewer times); distinct events
+ * are always delivered exactly once.
  */
-export class OverlapFilter {
-  readonly #seen: [string[], string[]] = [[], []];
+export class MovingSubscription {
+  readonly #oldTail: string[] = [];
+  readonly #held: string[] = [];
 
-  /** Whether an event from `side` (0: old connection, 1: new) is delivered. */
-  admits(side: 0 | 1, event: string): boolean {
-    const other = this.#seen[side === 0 ? 1 : 0];
-    const match = other.indexOf(event);
-    if (match >= 0) {
-      other.splice(match, 1);
-      return false;
+  /** An event from the old connection: delivered at once. */
+  fromOld(event: string): void {
+    if (this.#oldTail.length >= MAX_MOVING_EVENTS) this.#oldTail.shift();
+    this.#oldTail.push(event);
+  }
+
+  /** An event from the new connection: held. False when too many are held (the old side is not answering). */
+  fromNew(event: string): boolean {
+    this.#held.push(event);
+    return this.#held.length < MAX_MOVING_EVENTS;
+  }
+
+  /** The old side is done: the held events that the old connection did not already deliver, in order. */
+  settle(): string[] {
+    const old = this.#oldTail;
+    const held = this.#held;
+    for (let k = Math.min(old.length, held.length); k > 0; k--) {
+      let same = true;
+      for (let i = 0; i < k && same; i++) same = old[old.length - k + i] === held[i];
+      if (same) return held.slice(k);
     }
-    const mine = this.#seen[side];
-    if (mine.length >= MAX_OVERLAP_EVENTS) mine.shift();
-    mine.push(event);
-    return true;
+    return held;
   }
 }

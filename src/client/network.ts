@@ -88,6 +88,26 @@ export function describeProxy(url: string): string {
 }
 
 /**
+ * `https-proxy-agent` takes the TLS options of the tunnelled connection from each request, not from the agent
+ * (its constructor options are for the proxy): requests that repeat `Route.tls` get them, but an AWS SDK client only
+ * hands over the agent. This agent adds the settings to every tunnelled connection itself, so that a private CA
+ * applies to the SDK's calls through a proxy too.
+ */
+class TunnelAgent extends HttpsProxyAgent<string> {
+  constructor(
+    proxy: string,
+    options: ConstructorParameters<typeof HttpsProxyAgent<string>>[1],
+    private readonly targetTls: TlsSettings,
+  ) {
+    super(proxy, options);
+  }
+
+  override connect(req: http.ClientRequest, opts: Parameters<HttpsProxyAgent<string>['connect']>[1]): ReturnType<HttpsProxyAgent<string>['connect']> {
+    return super.connect(req, { ...this.targetTls, ...opts });
+  }
+}
+
+/**
  * The agent and TLS options for connections to `url`. Through a proxy the connection is an HTTP CONNECT tunnel
  * (`https-proxy-agent`, which Node-RED's core WebSocket node uses too), for `ws` and `https` targets alike.
  */
@@ -96,7 +116,7 @@ export function routeFor(url: string, settings: NetworkSettings = {}, keepAlive 
   const proxy = settings.proxy && !bypassesProxy(url, settings.proxy.noProxy ?? []) ? settings.proxy.url : undefined;
   const proxyStatus = new WeakMap<http.ClientRequest, number>();
   if (proxy) {
-    const agent = new HttpsProxyAgent(proxy, { keepAlive, ...tls });
+    const agent = new TunnelAgent(proxy, { keepAlive, ...tls }, tls);
     agent.on('proxyConnect', (connect: { statusCode: number }, req: http.ClientRequest) => proxyStatus.set(req, connect.statusCode));
     return { agent, tls, proxy: describeProxy(proxy), proxyStatus };
   }

@@ -10,7 +10,7 @@ import { accountsForEvery, type PublishResult } from '../protocol/publish-result
 import { CONNECT_SIGNING_BODY, publishSigningBody, subscribeSigningBody } from '../protocol/signing-body';
 import type { AuthorizationHeaders, Authorizer, Operation } from './authorizer';
 import { publishInChunks } from './chunked-publish';
-import { MAX_CONNECTION_DURATION_MS, OverlapFilter, rotationTime } from './connection-rotation';
+import { MAX_CONNECTION_DURATION_MS, MovingSubscription, rotationTime } from './connection-rotation';
 import { renewalFor, type AuthorizedAttempt } from './credential-renewal';
 import type { ConnectionState, SubscriptionState } from './connection-state';
 import { deferred } from './deferred';
@@ -420,8 +420,11 @@ export class EventsWebSocketClient {
   #onData(session: SocketSession, id: string, event: string): void {
     const retiring = this.#rotation.retiring;
     if (session === this.#session) {
-      if (retiring === undefined || (retiring.overlaps.get(id)?.admits(1, event) ?? true)) this.#subscriptions.deliver(id, event);
-    } else if (session === retiring?.session && (retiring.overlaps.get(id)?.admits(0, event) ?? true)) {
+      const moving = retiring?.moving.get(id);
+      if (moving === undefined) this.#subscriptions.deliver(id, event);
+      else if (!moving.fromNew(event)) this.#settleMove(id);
+    } else if (session === retiring?.session) {
+      retiring.moving.get(id)?.fromOld(event);
       this.#subscriptions.deliver(id, event);
     }
   }
@@ -562,15 +565,14 @@ export class EventsWebSocketClient {
     this.#session = candidate;
     const retiring: RetiringSession = {
       session: old,
-      awaitingNew: new Set(),
-      overlaps: new Map(),
+      moving: new Map(),
       publishIds: this.#pending.publishes().map((r) => r.id),
       timer: setTimeout(() => this.#retire(), this.#options.requestTimeoutMs),
     };
     this.#rotation.retiring = retiring;
     for (const record of this.#subscriptions.values()) {
       if (record.state.status === 'subscribed' && !this.#pending.has(record.id)) {
-        retiring.awaitingNew.add(record.id);
+        retiring.moving.set(record.id, new MovingSubscription());
         this.#sendSubscribe(record, candidate);
       } else if (this.#pending.take(record.id, 'subscribe')) this.#sendSubscribe(record, candidate);
     }
@@ -579,10 +581,18 @@ export class EventsWebSocketClient {
     this.#maybeRetire();
   }
 
-  /** The new connection acknowledged subscription `id`: both deliver until the old one is unsubscribed. */
-  #overlap(retiring: RetiringSession, id: string): void {
-    retiring.overlaps.set(id, new OverlapFilter());
-    if (!retiring.session.send({ type: 'unsubscribe', id })) retiring.overlaps.delete(id);
+  /** The new connection acknowledged subscription `id`: the old one is unsubscribed, and says its last word. */
+  #moved(retiring: RetiringSession, id: string): void {
+    if (!retiring.session.send({ type: 'unsubscribe', id })) this.#settleMove(id);
+  }
+
+  /** The move of subscription `id` is over: the events the new connection held are delivered, less the repeats. */
+  #settleMove(id: string): void {
+    const retiring = this.#rotation.retiring;
+    const moving = retiring?.moving.get(id);
+    if (!retiring || !moving) return;
+    retiring.moving.delete(id);
+    for (const event of moving.settle()) this.#subscriptions.deliver(id, event);
     this.#maybeRetire();
   }
 
@@ -601,7 +611,8 @@ export class EventsWebSocketClient {
         break;
       case 'unsubscribe_success':
       case 'unsubscribe_error':
-        retiring.overlaps.delete(message.id);
+        // A subscription whose new subscribe is still unanswered keeps waiting for that answer.
+        if (this.#pending.kindOf(message.id) !== 'subscribe') this.#settleMove(message.id);
         break;
     }
     this.#maybeRetire();
@@ -610,7 +621,7 @@ export class EventsWebSocketClient {
   /** Closes the old connection once every subscription moved and its publishes were answered. */
   #maybeRetire(): void {
     const retiring = this.#rotation.retiring;
-    if (!retiring || retiring.awaitingNew.size > 0 || retiring.overlaps.size > 0) return;
+    if (!retiring || retiring.moving.size > 0) return;
     if (retiring.publishIds.some((id) => this.#pending.kindOf(id) === 'publish')) return;
     this.#retire();
   }
@@ -623,6 +634,8 @@ export class EventsWebSocketClient {
   #onRetired(): void {
     const retiring = this.#rotation.retiring;
     if (!retiring) return;
+    // Whatever the old connection delivered is all it will: the moves settle on what the new one holds.
+    for (const id of [...retiring.moving.keys()]) this.#settleMove(id);
     this.#rotation.retiring = undefined;
     clearTimeout(retiring.timer);
     const session = this.#readySession();
@@ -636,6 +649,7 @@ export class EventsWebSocketClient {
 
   /** Abandons a replacement in progress: the connection it was replacing ended, or the client stops. */
   #endRotation(): void {
+    for (const id of [...(this.#rotation.retiring?.moving.keys() ?? [])]) this.#settleMove(id);
     const { timer, candidate, retiring } = this.#rotation;
     this.#rotation = {};
     clearTimeout(timer);
@@ -697,7 +711,7 @@ export class EventsWebSocketClient {
     const record = this.#subscriptions.get(id);
     if (!record || !session) return;
     record.renewed = false;
-    if (this.#rotation.retiring?.awaitingNew.delete(id)) this.#overlap(this.#rotation.retiring, id);
+    if (this.#rotation.retiring?.moving.has(id)) this.#moved(this.#rotation.retiring, id);
     else {
       this.#subscriptions.setState(record, { status: 'subscribed' });
       record.ready.resolve();
@@ -707,7 +721,7 @@ export class EventsWebSocketClient {
 
   #onSubscribeError(id: string, error: EventsError): void {
     if (!this.#pending.take(id, 'subscribe')) return;
-    this.#rotation.retiring?.awaitingNew.delete(id);
+    this.#settleMove(id);
     const record = this.#subscriptions.get(id);
     if (!record) return;
     const renewal = renewalFor(record, record.authorizer, error);
@@ -830,10 +844,8 @@ export class EventsWebSocketClient {
 /** The connection being replaced, until every subscription has moved and its publishes are answered. */
 interface RetiringSession {
   session: SocketSession;
-  /** Subscriptions sent again on the new connection, not yet acknowledged there. */
-  awaitingNew: Set<string>;
-  /** Subscriptions active on both connections, until the old one's unsubscribe is acknowledged. */
-  overlaps: Map<string, OverlapFilter>;
+  /** Subscriptions moving to the new connection, until the old one has delivered its last event for them. */
+  moving: Map<string, MovingSubscription>;
   /** Publishes in flight on the old connection when it was replaced. */
   publishIds: string[];
   /** Closes it anyway after the request timeout. */

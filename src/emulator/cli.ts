@@ -15,6 +15,13 @@ A local AWS AppSync Events server: POST /event and the WebSocket at /event/realt
   --token TOKEN               accepted Cognito/OIDC/Lambda token (repeatable)
   --iam ID:SECRET[:TOKEN]     accepted IAM access key (repeatable)
   --namespace NAME            channel namespace (repeatable, default "default")
+  --user NAME:PASSWORD        a user of the Cognito user pool stand-in (repeatable)
+  --client ID[:SECRET]        an app client; with a secret also an OAuth2 client (repeatable)
+  --identity-pool ID          a Cognito identity pool that allows guests (repeatable)
+  --user-pool-id ID           the user pool the stand-in plays (default <region>_LocalPool1)
+  --token-ttl SECONDS         lifetime of the tokens and keys the stand-ins issue (default 3600)
+                              Point the AWS SDK at the stand-ins with AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER
+                              and AWS_ENDPOINT_URL_COGNITO_IDENTITY set to the base URL; OAuth2: <base>/oauth2/token
   --tls-cert FILE             serve https/wss with this certificate (PEM)
   --tls-key FILE              ... and this private key (PEM)
   --tls-generate DIR          serve https/wss with a private CA made in DIR (ca.pem, cert.pem, key.pem;
@@ -48,6 +55,11 @@ async function main(): Promise<void> {
         token: { type: 'string', multiple: true },
         iam: { type: 'string', multiple: true },
         namespace: { type: 'string', multiple: true },
+        user: { type: 'string', multiple: true },
+        client: { type: 'string', multiple: true },
+        'identity-pool': { type: 'string', multiple: true },
+        'user-pool-id': { type: 'string' },
+        'token-ttl': { type: 'string' },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'tls-generate': { type: 'string' },
@@ -71,6 +83,18 @@ async function main(): Promise<void> {
     if (!accessKeyId || !secretAccessKey) fail('--iam takes ACCESS_KEY_ID:SECRET[:SESSION_TOKEN]');
     return { accessKeyId, secretAccessKey, sessionToken: token.length ? token.join(':') : undefined };
   });
+  const users = (values.user ?? []).map((spec) => {
+    const colon = spec.indexOf(':');
+    if (colon < 1) fail('--user takes NAME:PASSWORD');
+    return { username: spec.slice(0, colon), password: spec.slice(colon + 1) };
+  });
+  const clients = (values.client ?? []).map((spec) => {
+    const [clientId = '', ...secret] = spec.split(':');
+    if (!clientId) fail('--client takes ID or ID:SECRET');
+    return { clientId, clientSecret: secret.length ? secret.join(':') : undefined };
+  });
+  const tokenTtl = integer(values['token-ttl'], '--token-ttl');
+  if (tokenTtl === 0) fail('--token-ttl must be at least 1 second');
   const options: EmulatorOptions = {
     host: values.host ?? '127.0.0.1',
     port: integer(values.port, '--port') ?? 4010,
@@ -79,6 +103,11 @@ async function main(): Promise<void> {
     tokens: values.token,
     iam,
     namespaces: values.namespace,
+    users,
+    clients,
+    identityPools: (values['identity-pool'] ?? []).map((identityPoolId) => ({ identityPoolId })),
+    userPoolId: values['user-pool-id'],
+    tokenTtlSeconds: tokenTtl,
     keepAliveIntervalMs: integer(values['ka-interval'], '--ka-interval'),
     connectionTimeoutMs: integer(values['connection-timeout'], '--connection-timeout'),
   };
@@ -95,6 +124,9 @@ async function main(): Promise<void> {
   process.stdout.write(`${emulator.httpUrl}\n`);
   if (!values['api-key']?.length && emulator.apiKeys.length) process.stdout.write(`api key: ${emulator.apiKeys[0]}\n`);
   process.stderr.write(`appsync-events-local: realtime ${emulator.realtimeUrl}, region ${emulator.region}, namespaces ${(values.namespace ?? ['default']).join(', ')}\n`);
+  if (users.length || clients.length || options.identityPools?.length) {
+    process.stderr.write(`appsync-events-local: Cognito and OAuth2 stand-ins at ${emulator.baseUrl} (user pool ${emulator.userPoolId}, token URL ${emulator.baseUrl}/oauth2/token)\n`);
+  }
   const stop = () => {
     void emulator.stop().then(() => process.exit(0));
   };

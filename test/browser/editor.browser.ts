@@ -151,17 +151,36 @@ describe('the editor in a real browser', function () {
       tokenName: await visible('#node-config-input-tokenName'),
       accessKeyId: await visible('#node-config-input-accessKeyId'),
       roleArn: await visible('#node-config-input-roleArn'),
+      userPoolId: await visible('#node-config-input-userPoolId'),
+      password: await visible('#node-config-input-password'),
+      clientSecret: await visible('#node-config-input-clientSecret'),
+      tokenUrl: await visible('#node-config-input-tokenUrl'),
+      identityPoolId: await visible('#node-config-input-identityPoolId'),
     });
-    assert.deepEqual(await fields(), { apiKey: false, token: false, tokenName: true, accessKeyId: false, roleArn: false }, 'API key from an environment variable');
+    const none = { apiKey: false, token: false, tokenName: false, accessKeyId: false, roleArn: false, userPoolId: false, password: false, clientSecret: false, tokenUrl: false, identityPoolId: false };
+    const renewing = async () => page.evaluate(() => Array.from(document.querySelectorAll<HTMLOptionElement>('#node-config-input-tokenSource option')).filter((o) => o.style.display !== 'none').map((o) => o.value));
+    assert.deepEqual(await fields(), { ...none, tokenName: true }, 'API key from an environment variable');
+    assert.deepEqual(await renewing(), ['credential', 'env', 'flow', 'global'], 'an API key is never obtained by a login');
     await page.selectOption('#node-config-input-tokenSource', 'credential');
-    assert.deepEqual(await fields(), { apiKey: true, token: false, tokenName: false, accessKeyId: false, roleArn: false }, 'API key in the dialog');
+    assert.deepEqual(await fields(), { ...none, apiKey: true }, 'API key in the dialog');
     await page.selectOption('#node-config-input-authType', 'userPool');
-    assert.deepEqual(await fields(), { apiKey: false, token: true, tokenName: false, accessKeyId: false, roleArn: false }, 'Cognito token');
+    assert.deepEqual(await fields(), { ...none, token: true }, 'Cognito token');
+    await page.selectOption('#node-config-input-tokenSource', 'cognito');
+    assert.deepEqual(await fields(), { ...none, userPoolId: true, password: true, clientSecret: true }, 'Cognito login');
+    await shoot('editor-authorizer-cognito.png');
+    await page.selectOption('#node-config-input-tokenSource', 'clientCredentials');
+    assert.deepEqual(await fields(), { ...none, clientSecret: true, tokenUrl: true }, 'OAuth2 client credentials');
+    await page.selectOption('#node-config-input-authType', 'oidc');
+    assert.deepEqual(await renewing(), ['credential', 'env', 'flow', 'global', 'clientCredentials'], 'OIDC: client credentials, no Cognito login');
+    await page.selectOption('#node-config-input-authType', 'lambda');
+    assert.equal(await page.inputValue('#node-config-input-tokenSource'), 'credential', 'a source the auth type does not offer falls back to this dialog');
     await page.selectOption('#node-config-input-authType', 'iam');
-    assert.deepEqual(await fields(), { apiKey: false, token: false, tokenName: false, accessKeyId: true, roleArn: true }, 'IAM with keys');
+    assert.deepEqual(await fields(), { ...none, accessKeyId: true, roleArn: true }, 'IAM with keys');
     await shoot('editor-authorizer-iam.png');
     await page.selectOption('#node-config-input-iamSource', 'default');
-    assert.deepEqual(await fields(), { apiKey: false, token: false, tokenName: false, accessKeyId: false, roleArn: true }, 'IAM from the default chain');
+    assert.deepEqual(await fields(), { ...none, roleArn: true }, 'IAM from the default chain');
+    await page.selectOption('#node-config-input-iamSource', 'cognitoIdentityPool');
+    assert.deepEqual(await fields(), { ...none, roleArn: true, identityPoolId: true }, 'IAM from a Cognito identity pool');
     // Leave the authorizer as it was, keep the endpoint URL, close the publish node.
     await page.click('.red-ui-tray:last-of-type #node-config-dialog-cancel');
     await page.waitForSelector('#node-config-input-authType', { state: 'detached' });
