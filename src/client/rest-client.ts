@@ -1,5 +1,3 @@
-import http from 'node:http';
-import https from 'node:https';
 import { encodeEvents } from '../protocol/encoding';
 import type { Endpoints } from '../protocol/endpoint';
 import { EventsError, fromServiceErrors } from '../protocol/errors';
@@ -13,7 +11,7 @@ import { fullJitterDelay } from './backoff';
 import { publishInChunks } from './chunked-publish';
 import { PublishChannels } from './publish-channels';
 import { networkSecrets, routeFor, warnIfUnverified, type NetworkSettings, type Route } from './network';
-import { networkError, proxyRefused } from './network-errors';
+import { postText, type HttpAnswer } from './http-post';
 import { silentLogger, type Logger } from './logger';
 import { SecretScrubber } from './redact';
 
@@ -28,11 +26,6 @@ export interface RestClientOptions {
   /** TLS settings and a proxy for the HTTP endpoint (see network.ts). */
   network?: NetworkSettings;
   random?: () => number;
-}
-
-interface HttpAnswer {
-  status: number;
-  body: string;
 }
 
 /** Publishes over `POST /event` on a keep-alive connection pool. */
@@ -130,41 +123,15 @@ export class EventsRestClient {
   }
 
   #post(body: string, headers: Record<string, string>): Promise<HttpAnswer> {
-    const url = new URL(this.endpoints.httpUrl);
-    const lib = url.protocol === 'https:' ? https : http;
-    return new Promise((resolve, reject) => {
-      const req = lib.request(
-        url,
-        {
-          method: 'POST',
-          agent: this.#route.agent,
-          ...this.#route.tls,
-          timeout: this.#requestTimeoutMs,
-          headers: { accept: 'application/json', 'content-type': 'application/json', ...headers, 'content-length': Buffer.byteLength(body) },
-        },
-        (res) => {
-          const proxyStatus = this.#route.proxyStatus.get(req);
-          if (proxyStatus !== undefined && proxyStatus !== 200) {
-            res.resume();
-            reject(proxyRefused(proxyStatus, this.#route));
-            return;
-          }
-          const parts: Buffer[] = [];
-          let size = 0;
-          res.on('data', (c: Buffer) => {
-            size += c.length;
-            if (size <= MAX_SERVER_FRAME_BYTES) parts.push(c);
-            else res.destroy(new EventsError({ errorType: 'ProtocolError', message: `the publish answer is larger than ${MAX_SERVER_FRAME_BYTES} bytes`, retryable: true }));
-          });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString('utf8') }));
-          res.on('error', reject);
-        },
-      );
-      req.on('timeout', () => req.destroy(new EventsError({ errorType: 'Timeout', message: `no answer from ${url.host} within ${this.#requestTimeoutMs} ms` })));
-      req.on('error', (err) => reject(err instanceof EventsError ? err : networkError(err, this.#route, (text) => this.#scrubber.scrub(text))));
-      req.end(body);
+    return postText(new URL(this.endpoints.httpUrl), this.#route, body, {
+      headers: { accept: 'application/json', 'content-type': 'application/json', ...headers },
+      timeoutMs: this.#requestTimeoutMs,
+      maxAnswerBytes: MAX_SERVER_FRAME_BYTES,
+      tooLarge: () => new EventsError({ errorType: 'ProtocolError', message: `the publish answer is larger than ${MAX_SERVER_FRAME_BYTES} bytes`, retryable: true }),
+      scrub: (text) => this.#scrubber.scrub(text),
     });
   }
+
 }
 
 function httpError(answer: HttpAnswer): EventsError {

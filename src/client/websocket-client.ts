@@ -518,10 +518,8 @@ export class EventsWebSocketClient {
         return;
       }
       case 'publish_success':
-        this.#settlePublish(message.id, { successful: message.successful, failed: message.failed });
-        return;
       case 'publish_error':
-        this.#settlePublish(message.id, this.#serviceError(message.errors, 'the publish was refused'));
+        this.#onPublishAnswer(message);
         return;
       case 'error':
         this.#onOperationError(message.id, this.#serviceError(message.errors, 'the service reported an error'));
@@ -601,13 +599,11 @@ export class EventsWebSocketClient {
     if (!retiring) return;
     switch (message.type) {
       case 'publish_success':
-        this.#settlePublish(message.id, { successful: message.successful, failed: message.failed });
-        break;
       case 'publish_error':
-        this.#settlePublish(message.id, this.#serviceError(message.errors, 'the publish was refused'));
+        this.#onPublishAnswer(message);
         break;
       case 'error':
-        if (message.id !== undefined && this.#pending.kindOf(message.id) === 'publish') this.#settlePublish(message.id, this.#serviceError(message.errors, 'the service reported an error'));
+        if (message.id !== undefined && this.#pending.kindOf(message.id) === 'publish') this.#onOperationError(message.id, this.#serviceError(message.errors, 'the service reported an error'));
         break;
       case 'unsubscribe_success':
       case 'unsubscribe_error':
@@ -797,6 +793,12 @@ export class EventsWebSocketClient {
         if (this.#pending.take(request.id, 'publish')) request.done.reject(err);
       },
     );
+  }
+
+  /** A publish's answer, from whichever connection it was sent on (publish ids are unique across connections). */
+  #onPublishAnswer(message: Extract<ServerMessage, { type: 'publish_success' | 'publish_error' }>): void {
+    if (message.type === 'publish_success') this.#settlePublish(message.id, { successful: message.successful, failed: message.failed });
+    else this.#settlePublish(message.id, this.#serviceError(message.errors, 'the publish was refused'));
   }
 
   #settlePublish(id: string, outcome: PublishResult | EventsError): void {

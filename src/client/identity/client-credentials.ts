@@ -1,9 +1,7 @@
-import http from 'node:http';
-import https from 'node:https';
 import { isJsonObject } from '../../protocol/messages';
 import { EventsError } from '../../protocol/errors';
 import type { TokenProvider } from '../authorizer';
-import { networkError, proxyRefused } from '../network-errors';
+import { postText } from '../http-post';
 import { routeFor, type NetworkSettings, type Route } from '../network';
 import { tokenExpiry } from './jwt';
 import { IDENTITY_HINTS } from './identity-errors';
@@ -58,7 +56,14 @@ async function requestToken(url: URL, route: Route, options: ClientCredentialsOp
   if (options.scope?.trim()) form.set('scope', options.scope.trim().split(/\s+/).join(' '));
   // RFC 6749 §2.3.1: the id and secret are form-encoded before they are joined for basic authentication.
   const basic = Buffer.from(`${encodeURIComponent(options.clientId.trim())}:${encodeURIComponent(options.clientSecret)}`).toString('base64');
-  const answer = await post(url, route, form.toString(), basic, options.timeoutMs ?? 15_000);
+  const answer = await postText(url, route, form.toString(), {
+    headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${basic}` },
+    timeoutMs: options.timeoutMs ?? 15_000,
+    maxAnswerBytes: MAX_ANSWER_BYTES,
+    tooLarge: () => new EventsError({ errorType: 'IdentityServiceUnavailable', message: `the token endpoint's answer is larger than ${MAX_ANSWER_BYTES} bytes`, retryable: true }),
+    // Socket errors name hosts and codes, never the request's headers.
+    scrub: (text) => text,
+  });
   let body: unknown;
   try {
     body = JSON.parse(answer.body);
@@ -75,41 +80,4 @@ async function requestToken(url: URL, route: Route, options: ClientCredentialsOp
   return Promise.reject(
     new EventsError({ errorType: retryable ? 'IdentityServiceUnavailable' : 'CredentialsError', code: code ?? answer.status, message: `OAuth2 token request to ${url.host}: ${what}${code ? ` (${code})` : ''}`, retryable, hint: IDENTITY_HINTS.oauth }),
   );
-}
-
-function post(url: URL, route: Route, body: string, basic: string, timeoutMs: number): Promise<{ status: number; body: string }> {
-  const lib = url.protocol === 'https:' ? https : http;
-  return new Promise((resolve, reject) => {
-    const req = lib.request(
-      url,
-      {
-        method: 'POST',
-        agent: route.agent,
-        ...route.tls,
-        timeout: timeoutMs,
-        headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${basic}`, 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        const proxyStatus = route.proxyStatus.get(req);
-        if (proxyStatus !== undefined && proxyStatus !== 200) {
-          res.resume();
-          reject(proxyRefused(proxyStatus, route));
-          return;
-        }
-        const parts: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size <= MAX_ANSWER_BYTES) parts.push(c);
-          else res.destroy(new EventsError({ errorType: 'IdentityServiceUnavailable', message: `the token endpoint's answer is larger than ${MAX_ANSWER_BYTES} bytes`, retryable: true }));
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString('utf8') }));
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new EventsError({ errorType: 'Timeout', message: `no answer from the token endpoint ${url.host} within ${timeoutMs} ms` })));
-    // Messages from the socket name hosts and codes, never the request's headers.
-    req.on('error', (err) => reject(err instanceof EventsError ? err : networkError(err, route, (text) => text)));
-    req.end(body);
-  });
 }
