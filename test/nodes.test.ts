@@ -230,17 +230,24 @@ describe(`Node-RED ${nodeRedVersion} (Node.js ${process.version}) nodes against 
     assert.equal(ok[0]!.payload, 'fine');
   });
 
-  it('reports a refused publish to Catch with the original msg and its publishResult', async () => {
-    await helper.load(appsyncNodes, [TAB, ...endpoint(emulator), ...catchAll(), ...pub('p')], KEY);
+  it('retries a throttled publish instead of reporting it, and reports it with its publishResult only once the request timeout passed', async () => {
+    await helper.load(appsyncNodes, [TAB, ...endpoint(emulator, { endpoint: { requestTimeout: 1 } }), ...catchAll(), ...pub('p')], KEY);
+    const out = nextMessage(helper.getNode('p-out'));
+    // Backoff of at most 100 then 200 ms: well inside the request timeout.
+    emulator.faults.throttlePublishes(2);
+    helper.getNode('p').receive({ payload: { throttled: 'briefly' } });
+    assert.equal(((await out).publishResult as { status: string }).status, 'successful', 'throttled twice, then accepted: no error');
     const caught = nextMessage(helper.getNode('caught'));
-    emulator.faults.throttlePublishes(1);
+    // The first request of 5 goes through; the second is throttled for longer than the request timeout.
+    emulator.events.once('published', () => emulator.faults.throttlePublishes(Infinity));
     helper.getNode('p').receive({ payload: [1, 2, 3, 4, 5, 6], id: 'mine' });
     const m = await caught;
+    emulator.faults.throttlePublishes(0);
     assert.equal(m.id, 'mine');
     assert.equal((m.error as { code: string }).code, 'LimitExceededError');
     const result = m.publishResult as { status: string; failed: Array<{ index: number }> };
     assert.equal(result.status, 'partial');
-    assert.deepEqual(result.failed.map((f) => f.index), [0, 1, 2, 3, 4]);
+    assert.deepEqual(result.failed.map((f) => f.index), [5]);
   });
 
   it('reports a refused subscription once, and sibling subscriptions keep working', async () => {

@@ -52,10 +52,19 @@ describe('REST client against the emulator', () => {
     assert.equal(emulator.stats().httpPublishRequests, 3);
   });
 
-  it('gives up after the retry budget with a retryable error', async () => {
+  it('retries throttling until the request timeout, then reports it as a retryable error', async () => {
     emulator.faults.throttlePublishes(Infinity);
-    await assert.rejects(rest().publish('default/retry', [1]), (err: EventsError) => err.errorType === 'TooManyRequestsException' && err.code === 429 && err.retryable);
-    assert.equal(emulator.stats().httpPublishRequests, 4);
+    const started = Date.now();
+    await assert.rejects(new Events(emulator.httpUrl).createRestClient(apiKeyAuthorizer(API_KEY), { requestTimeoutMs: 400, retryBaseDelayMs: 10, retryMaxDelayMs: 50 }).publish('default/retry', [1]), (err: EventsError) => err.errorType === 'TooManyRequestsException' && err.code === 429 && err.retryable);
+    assert.ok(Date.now() - started >= 400, 'for the whole request timeout');
+    assert.ok(emulator.stats().httpPublishRequests > 4, `more than the retry budget of other errors (${emulator.stats().httpPublishRequests})`);
+  });
+
+  it('paces requests to publishRate', async () => {
+    const client = new Events(emulator.httpUrl).createRestClient(apiKeyAuthorizer(API_KEY), { publishRate: 20 });
+    const started = Date.now();
+    await Promise.all(Array.from({ length: 6 }, (_, n) => client.publish('default/paced', [n])));
+    assert.ok(Date.now() - started >= 240, `6 requests at 20/s take at least 250 ms (${Date.now() - started} ms)`);
   });
 
   it('never retries a 4xx', async () => {

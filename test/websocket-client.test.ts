@@ -69,12 +69,13 @@ describe('WebSocket client against the emulator', () => {
   });
 
   it('turns a refused chunk into failed entries at the right indices, and keeps the rest', async () => {
-    const client = track(apiKeyClient(emulator));
+    const client = track(apiKeyClient(emulator, { requestTimeoutMs: 300 }));
     await client.connect();
     emulator.faults.throttlePublishes(0);
     const sent: number[] = [];
+    // The second request is throttled for longer than the request timeout: then, and only then, it fails.
     emulator.events.on('message', (_c, m) => {
-      if (m.type === 'publish' && (sent.push(m.events.length), sent.length === 2)) emulator.faults.throttlePublishes(1);
+      if (m.type === 'publish' && (sent.push(m.events.length), sent.length === 2)) emulator.faults.throttlePublishes(Infinity);
     });
     const result = await client.publish('default/x', [0, 1, 2, 3, 4, 5, 6]);
     assert.deepEqual(result.successful.map((s) => s.index), [0, 1, 2, 3, 4]);
@@ -84,9 +85,22 @@ describe('WebSocket client against the emulator', () => {
   it('rejects with the service error when every chunk is refused', async () => {
     const client = track(apiKeyClient(emulator));
     await assert.rejects(client.publish('nope/x', [1]), (err: EventsError) => err.errorType === 'UnauthorizedException' && !err.retryable);
-    emulator.faults.throttlePublishes(1);
-    await assert.rejects(client.publish('default/x', [1]), (err: EventsError) => err.errorType === 'LimitExceededError' && err.retryable);
-    assert.equal((await client.publish('default/x', [1])).successful.length, 1);
+    emulator.faults.throttlePublishes(2);
+    assert.equal((await client.publish('default/x', [1])).successful.length, 1, 'throttled twice, then accepted: not an error');
+    const impatient = track(apiKeyClient(emulator, { requestTimeoutMs: 200 }));
+    emulator.faults.throttlePublishes(Infinity);
+    await assert.rejects(impatient.publish('default/x', [1]), (err: EventsError) => err.errorType === 'LimitExceededError' && err.retryable);
+    emulator.faults.throttlePublishes(0);
+  });
+
+  it('paces publish requests to publishRate, in order', async () => {
+    const client = track(apiKeyClient(emulator, { publishRate: 20 }));
+    await client.connect();
+    const at: number[] = [];
+    emulator.events.on('message', (_c, m) => m.type === 'publish' && at.push(Date.now()));
+    const results = await Promise.all(Array.from({ length: 6 }, (_, n) => client.publish('default/paced', [n])));
+    assert.equal(results.length, 6);
+    assert.ok(at.at(-1)! - at[0]! >= 240, `6 requests at 20/s spread over at least 250 ms (${at.at(-1)! - at[0]!} ms)`);
   });
 
   it('keeps many operations in flight at once, each answered by id', async () => {

@@ -13,6 +13,9 @@ export interface PublishRequest {
   /** The authorization it was last sent with, and whether its refusal already renewed it (credential-renewal.ts). */
   authorization?: AuthorizationHeaders;
   renewed?: boolean;
+  /** When it was first sent, and how often it was throttled since: throttled publishes are sent again until the request timeout. */
+  firstSentAt?: number;
+  throttled?: number;
 }
 
 /**
@@ -28,6 +31,8 @@ export interface PublishQueue {
   requeue(requests: readonly PublishRequest[]): void;
   /** Removes and returns every waiting request, oldest first. */
   takeAll(): PublishRequest[];
+  /** Removes and returns the oldest waiting request. */
+  shift(): PublishRequest | undefined;
 }
 
 /** The default queue: bounded, in memory, lost when the process ends. */
@@ -56,5 +61,9 @@ export class MemoryPublishQueue implements PublishQueue {
     const all = this.#requests;
     this.#requests = [];
     return all;
+  }
+
+  shift(): PublishRequest | undefined {
+    return this.#requests.shift();
   }
 }

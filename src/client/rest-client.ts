@@ -12,6 +12,7 @@ import { publishInChunks } from './chunked-publish';
 import { PublishChannels } from './publish-channels';
 import { networkSecrets, routeFor, warnIfUnverified, type NetworkSettings, type Route } from './network';
 import { postText, type HttpAnswer } from './http-post';
+import { isThrottled, Pacer } from './pacer';
 import { silentLogger, type Logger } from './logger';
 import { SecretScrubber } from './redact';
 
@@ -19,8 +20,10 @@ export interface RestClientOptions {
   logger?: Logger;
   /** Per request. */
   requestTimeoutMs?: number;
-  /** Retries on throttling (429), 5xx and network errors; never on other 4xx. */
+  /** Retries on 5xx and network errors; never on other 4xx. Throttling (429) is retried until the request timeout. */
   maxRetries?: number;
+  /** Publish requests per second (0, the default: no pacing); requests beyond it wait their turn, in order. */
+  publishRate?: number;
   retryBaseDelayMs?: number;
   retryMaxDelayMs?: number;
   /** TLS settings and a proxy for the HTTP endpoint (see network.ts). */
@@ -41,6 +44,7 @@ export class EventsRestClient {
   readonly #retryMaxDelayMs: number;
   readonly #random: (() => number) | undefined;
   readonly #publishChannels = new PublishChannels();
+  readonly #pacer: Pacer;
 
   constructor(endpoints: Endpoints, authorizer: Authorizer, options: RestClientOptions = {}) {
     this.endpoints = endpoints;
@@ -54,6 +58,7 @@ export class EventsRestClient {
     this.#retryBaseDelayMs = options.retryBaseDelayMs ?? 200;
     this.#retryMaxDelayMs = options.retryMaxDelayMs ?? 5_000;
     this.#random = options.random;
+    this.#pacer = new Pacer(options.publishRate ?? 0);
   }
 
   /** Publishes events (each element one event) in requests of at most 5, sent one after another in order. */
@@ -78,9 +83,12 @@ export class EventsRestClient {
     // The HTTP body is the text IAM signs: the same bytes go over the wire.
     const body = publishSigningBody(channel, events);
     const authorized: AuthorizedAttempt = {};
+    const started = Date.now();
+    let throttles = 0;
     for (let attempt = 0; ; attempt++) {
       let failure: unknown;
       try {
+        if (this.#pacer.enabled) await this.#pacer.slot();
         authorized.authorization = await this.#authorize(authorizer, body, channel);
         const answer = await this.#post(body, authorized.authorization);
         if (answer.status >= 200 && answer.status < 300) {
@@ -98,6 +106,12 @@ export class EventsRestClient {
         this.#log.debug(`publish on ${channel} refused (${error.message}): renewing the credentials and trying once more`);
         const renewed = await renewal.catch((err: unknown) => Promise.reject(this.#scrubber.error(err, 'CredentialsError')));
         if (!renewed) throw error;
+        attempt--;
+        continue;
+      }
+      // Throttling is not an error: retried with backoff until the request timeout, however many times it takes.
+      if (isThrottled(error) && Date.now() - started < this.#requestTimeoutMs) {
+        await this.#wait(Math.min(throttles++, 6), error);
         attempt--;
         continue;
       }

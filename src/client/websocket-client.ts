@@ -10,6 +10,8 @@ import { accountsForEvery, type PublishResult } from '../protocol/publish-result
 import { CONNECT_SIGNING_BODY, publishSigningBody, subscribeSigningBody } from '../protocol/signing-body';
 import type { AuthorizationHeaders, Authorizer, Operation } from './authorizer';
 import { publishInChunks } from './chunked-publish';
+import { fullJitterDelay } from './backoff';
+import { isThrottled, Pacer } from './pacer';
 import { MAX_CONNECTION_DURATION_MS, MovingSubscription, rotationTime } from './connection-rotation';
 import { renewalFor, type AuthorizedAttempt } from './credential-renewal';
 import type { ConnectionState, SubscriptionState } from './connection-state';
@@ -48,6 +50,11 @@ export interface WebSocketClientOptions {
   requestTimeoutMs?: number;
   /** Publish requests (of up to 5 events) that may wait for a connection; beyond it publishes fail at once. */
   queueSize?: number;
+  /**
+   * Publish requests per second on the connection (0, the default: no pacing). AppSync's quota is quoted as 25
+   * (protocol.md §6); requests beyond the rate wait in the queue, in order.
+   */
+  publishRate?: number;
   /** Overrides the keep-alive timeout the service sends in `connection_ack` (`connectionTimeoutMs`). */
   keepAliveTimeoutMs?: number;
   /**
@@ -137,6 +144,8 @@ export class EventsWebSocketClient {
   /** Subscriptions given up on (timeout) whose acknowledgement may still come: the server then holds them, so they are released. */
   readonly #abandoned = new Set<string>();
   readonly #publishChannels = new PublishChannels();
+  readonly #pacer: Pacer;
+  #drainTimer: NodeJS.Timeout | undefined;
   /** The connect authorization of the current attempt, and whether its refusal already renewed it. */
   #connectAttempt: AuthorizedAttempt = {};
   /** The replacement of the current connection: when it is made, while it opens, and the old one it retires. */
@@ -157,6 +166,7 @@ export class EventsWebSocketClient {
     this.#subscriptions = new SubscriptionRegistry(this.#log);
     this.#queue = new MemoryPublishQueue(this.#options.queueSize);
     this.#opensOnUse = options.autoConnect ?? true;
+    this.#pacer = new Pacer(options.publishRate ?? 0);
     this.#pending = new PendingOperations(this.#options.requestTimeoutMs, (id, operation) => this.#onTimeout(id, operation));
   }
 
@@ -264,6 +274,7 @@ export class EventsWebSocketClient {
     else {
       this.#queue.push(request);
       this.#ensureConnection();
+      this.#drain();
     }
     return request.done.promise;
   }
@@ -320,9 +331,26 @@ export class EventsWebSocketClient {
     return this.#session?.phase === 'ready' ? this.#session : undefined;
   }
 
-  /** Connected, and nothing queued ahead (publishes keep their order). */
+  /** Connected, nothing queued ahead (publishes keep their order), and the publish rate allows one now. */
   #canSendNow(): boolean {
-    return this.#session?.phase === 'ready' && this.#queue.size === 0;
+    return this.#session?.phase === 'ready' && this.#queue.size === 0 && this.#pacer.take();
+  }
+
+  /** Sends queued publishes in order, as fast as the publish rate allows; the rest wait for the next slot. */
+  #drain(): void {
+    const session = this.#readySession();
+    if (!session || this.#drainTimer) return;
+    while (this.#queue.size > 0) {
+      if (!this.#pacer.take()) {
+        this.#drainTimer = setTimeout(() => {
+          this.#drainTimer = undefined;
+          this.#drain();
+        }, this.#pacer.waitMs());
+        return;
+      }
+      const request = this.#queue.shift();
+      if (request) this.#sendPublish(request, session);
+    }
   }
 
   // --- connection lifecycle -------------------------------------------------------------------------
@@ -413,7 +441,7 @@ export class EventsWebSocketClient {
     for (const record of this.#subscriptions.values()) {
       if (record.state.status === 'pending' && !record.unsubscribing) this.#sendSubscribe(record, session);
     }
-    for (const request of this.#queue.takeAll()) this.#sendPublish(request, session);
+    this.#drain();
   }
 
   /** The hot path: one comparison decides, unless a connection is being replaced. */
@@ -771,6 +799,7 @@ export class EventsWebSocketClient {
   // --- publishing -----------------------------------------------------------------------------------
 
   #sendPublish(request: PublishRequest, session: SocketSession): void {
+    request.firstSentAt ??= Date.now();
     this.#pending.add(request.id, { kind: 'publish', request });
     // Only an IAM authorizer reads the body; then, and only then, the events are escaped so that the service's
     // re-serialised body matches the signed one (escapeForSigning).
@@ -813,6 +842,7 @@ export class EventsWebSocketClient {
 
   /** A publish refused for its credential is renewed and sent once more (credential-renewal.ts); else it fails. */
   #publishRefused(request: PublishRequest, error: EventsError): void {
+    if (isThrottled(error) && this.#retryThrottled(request)) return;
     const renewal = renewalFor(request, request.authorizer, error);
     if (!renewal) return request.done.reject(error);
     this.#log.debug(`publish on ${request.channel} refused (${error.message}): renewing the credentials and trying once more`);
@@ -828,6 +858,21 @@ export class EventsWebSocketClient {
       },
       (err: unknown) => request.done.reject(this.#scrubber.error(err, 'CredentialsError')),
     );
+  }
+
+  /**
+   * A throttled publish is not an error: it goes back to the front of the queue after a full-jitter backoff, until the
+   * request timeout since it was first sent has passed (then the caller hears of the throttling).
+   */
+  #retryThrottled(request: PublishRequest): boolean {
+    const delay = fullJitterDelay((request.throttled = (request.throttled ?? 0) + 1), { baseDelayMs: 50, maxDelayMs: 2_000 });
+    if (Date.now() + delay - (request.firstSentAt ?? Date.now()) > this.#options.requestTimeoutMs) return false;
+    setTimeout(() => {
+      if (this.#state.status === 'closed' && this.#opensOnUse) return request.done.reject(new EventsError({ errorType: 'ClientClosed', message: 'the client was disconnected' }));
+      this.#queue.requeue([request]);
+      this.#drain();
+    }, delay);
+    return true;
   }
 
   /** An `error` frame, or an invalid answer, fails only the operation whose id it carries (never another's: AMP-JS quirk). */

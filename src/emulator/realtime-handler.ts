@@ -34,6 +34,8 @@ export interface RealtimeEvents {
   connection: [connectionId: string];
   disconnect: [connectionId: string];
   message: [connectionId: string, message: ClientMessage];
+  /** An accepted publish, from either transport: its channel path and the events fanned out. */
+  published: [channel: string, events: readonly string[]];
 }
 
 interface Connection {
@@ -124,6 +126,7 @@ export class RealtimeServer {
   deliver(check: Extract<PublishCheck, { ok: true }>): void {
     this.publishedEvents += check.delivered.length;
     this.fanOut(check.channel, check.delivered);
+    this.#options.events.emit('published', check.channel.path, check.delivered);
   }
 
   dropConnections(): void {

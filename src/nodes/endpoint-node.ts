@@ -1,4 +1,6 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { AuthorizationHeaders, AuthRequest, Authorizer } from '../client/authorizer';
 import type { Logger } from '../client/logger';
 import { isJsonObject } from '../protocol/messages';
@@ -9,6 +11,7 @@ import { EventsError } from '../protocol/errors';
 import type { AuthorizerNode } from './authorizer-node';
 import { EndpointConnection } from './endpoint-connection';
 import { endpointSettings } from './endpoint-settings';
+import { EndpointOutbox } from './endpoint-outbox';
 import type { NetworkSettings } from '../client/network';
 
 export interface EndpointDef extends NodeDef {
@@ -28,10 +31,20 @@ export interface EndpointDef extends NodeDef {
   tls?: string;
   /** The id of a core `http proxy` node; without one, the proxy environment variables apply. */
   proxy?: string;
+  /** Where queued publishes wait: `memory` (default) or `file` (they survive restarts and power loss). */
+  queueStore?: 'memory' | 'file';
+  /** Megabytes of stored publishes at most (file store; default 50). */
+  queueMaxMB?: number | string;
+  /** When the queue is full: `reject` the new message (default) or `dropOldest`. */
+  queueFull?: 'reject' | 'dropOldest';
+  /** Publish requests per second per connection; 0 (default) does not pace. */
+  publishRate?: number | string;
 }
 
 export interface EndpointNode extends Node {
   connection: EndpointConnection | undefined;
+  /** The file publish queue, with `queueStore` file. */
+  outbox: EndpointOutbox | undefined;
   endpoints: Endpoints | undefined;
   /** TLS settings and proxy of every connection the endpoint makes, AWS calls of its authorizers included. */
   network: NetworkSettings;
@@ -43,6 +56,40 @@ export interface EndpointNode extends Node {
   authorizer(authorizerNodeId?: string): Authorizer;
   /** The same, looked up at each use, so that a missing authorizer fails the operation, not the deploy. */
   lazyAuthorizer(authorizerNodeId?: string): Authorizer;
+}
+
+/** One file per endpoint config (its id), under the user directory: two endpoints never share one. */
+function outboxPath(RED: NodeAPI, node: Node): string {
+  const userDir: unknown = Reflect.get(RED.settings, 'userDir');
+  return join(typeof userDir === 'string' && userDir ? userDir : join(homedir(), '.node-red'), 'appsync-events', `outbox-${node.id}.jsonl`);
+}
+
+function openOutbox(RED: NodeAPI, node: EndpointNode, def: EndpointDef, options: { logger: Logger; queueSize: number; authRetryDelayMs: number }): EndpointOutbox | undefined {
+  const path = outboxPath(RED, node);
+  try {
+    const outbox = new EndpointOutbox({
+      path,
+      maxRequests: options.queueSize,
+      maxBytes: (Number.parseFloat(String(def.queueMaxMB ?? '')) || 50) * 1024 * 1024,
+      whenFull: def.queueFull === 'dropOldest' ? 'dropOldest' : 'reject',
+      authRetryDelayMs: options.authRetryDelayMs,
+      log: options.logger,
+      window: (transport) => (transport === 'websocket' && node.connection?.state.status === 'connected' ? 32 : 1),
+      deliver: (channel, events, transport, authorizerId) => {
+        const connection = node.connection;
+        if (!connection) return Promise.reject(new EventsError({ errorType: 'ClientClosed', message: 'the endpoint is closed' }));
+        const authorizer = authorizerId ? node.lazyAuthorizer(authorizerId) : undefined;
+        return transport === 'http' ? connection.rest().publish(channel, events, { authorizer }) : connection.webSocket().publish(channel, events, { authorizer });
+      },
+    });
+    node.log(`publish outbox: ${path}`);
+    return outbox;
+  } catch (err) {
+    // A file this version cannot read is left as it is; publishes fail until it is moved away.
+    node.configError = err instanceof EventsError ? err : new EventsError({ errorType: 'InvalidConfiguration', message: String(err) });
+    node.error(node.configError.message);
+    return undefined;
+  }
 }
 
 function seconds(value: number | string | undefined, fallback: number): number {
@@ -108,17 +155,23 @@ export function registerEndpointNode(RED: NodeAPI): void {
       requestTimeoutMs: node.requestTimeoutMs,
       connectTimeoutMs: node.requestTimeoutMs,
       queueSize: Number.parseInt(String(def.queueSize ?? ''), 10) || 1000,
+      publishRate: Math.max(0, Number.parseFloat(String(def.publishRate ?? '')) || 0),
       network: node.network,
       autoConnect: def.autoConnect !== false,
     };
     // The authorizer is looked up when a client is made, not here: config nodes start in no set order.
     node.connection = new EndpointConnection({
       webSocket: () => new EventsWebSocketClient(endpoints, { connect: node.lazyAuthorizer() }, options),
-      rest: () => new EventsRestClient(endpoints, node.lazyAuthorizer(), { logger: options.logger, requestTimeoutMs: options.requestTimeoutMs, network: node.network }),
+      rest: () => new EventsRestClient(endpoints, node.lazyAuthorizer(), { logger: options.logger, requestTimeoutMs: options.requestTimeoutMs, network: node.network, publishRate: options.publishRate }),
     });
 
+    node.outbox = def.queueStore === 'file' ? openOutbox(RED, node, def, options) : undefined;
+
     node.on('close', (_removed: boolean, done: () => void) => {
-      void node.connection?.close().finally(done);
+      void (async () => {
+        await node.outbox?.close();
+        await node.connection?.close();
+      })().finally(done);
     });
   }
 

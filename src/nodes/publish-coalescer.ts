@@ -2,14 +2,15 @@ import type { PublishResult } from '../protocol/publish-result';
 import { encodeEvent } from '../protocol/encoding';
 import { MAX_EVENTS_PER_REQUEST } from '../protocol/limits';
 
-interface Waiting {
+interface Waiting<C> {
   event: unknown;
+  context: C;
   resolve(result: PublishResult): void;
   reject(err: unknown): void;
 }
 
-interface Pending {
-  items: Waiting[];
+interface Pending<C> {
+  items: Waiting<C>[];
   timer: NodeJS.Timeout;
 }
 
@@ -18,15 +19,16 @@ interface Pending {
  * in arrival order, and gives each caller the result of its own event (as index 0). AppSync limits publish
  * requests per connection, not events, so this multiplies what one connection can carry.
  */
-export class PublishCoalescer {
-  readonly #pending = new Map<string, Pending>();
+export class PublishCoalescer<C> {
+  readonly #pending = new Map<string, Pending<C>>();
 
+  /** `send` gets the events and, in the same order, the context each caller gave (its message, say). */
   constructor(
-    private readonly send: (channel: string, events: readonly unknown[]) => Promise<PublishResult>,
+    private readonly send: (channel: string, events: readonly unknown[], contexts: C[]) => Promise<PublishResult>,
     private readonly coalesceMs: number,
   ) {}
 
-  add(channel: string, event: unknown): Promise<PublishResult> {
+  add(channel: string, event: unknown, context: C): Promise<PublishResult> {
     // A bad event fails its own message here, before it can fail the batch it would have joined.
     encodeEvent(event);
     return new Promise((resolve, reject) => {
@@ -35,7 +37,7 @@ export class PublishCoalescer {
         pending = { items: [], timer: setTimeout(() => void this.#flushChannel(channel), this.coalesceMs) };
         this.#pending.set(channel, pending);
       }
-      pending.items.push({ event, resolve, reject });
+      pending.items.push({ event, context, resolve, reject });
       if (pending.items.length >= MAX_EVENTS_PER_REQUEST) void this.#flushChannel(channel);
     });
   }
@@ -52,7 +54,7 @@ export class PublishCoalescer {
     clearTimeout(pending.timer);
     const { items } = pending;
     try {
-      const result = await this.send(channel, items.map((i) => i.event));
+      const result = await this.send(channel, items.map((i) => i.event), items.map((i) => i.context));
       items.forEach((item, index) => {
         item.resolve({
           successful: result.successful.filter((s) => s.index === index).map((s) => ({ ...s, index: 0 })),

@@ -10,6 +10,7 @@ import { connectionStatus, statusSetter, type Translate } from './status';
 import { FailureReporter } from './user-status';
 import { PublishCoalescer } from './publish-coalescer';
 import { controlAction } from './control-actions';
+import { storableMessage, type PublishMeta, type ReplayTarget } from './endpoint-outbox';
 
 export interface PublishDef extends NodeDef {
   endpoint: string;
@@ -22,7 +23,7 @@ export interface PublishDef extends NodeDef {
   coalesceMs?: number | string;
 }
 
-interface PublishNode extends Node {
+interface PublishNode extends Node, ReplayTarget {
   onConnectionState(state: ConnectionState): void;
 }
 
@@ -61,12 +62,20 @@ export function registerPublishNode(RED: NodeAPI): void {
 
     const authorizer = def.authorizer ? endpointNode.lazyAuthorizer(def.authorizer) : undefined;
 
-    const publish = (channel: string, events: readonly unknown[]): Promise<PublishResult> =>
-      transport === 'http'
-        ? connection.rest().publish(channel, events, { authorizer })
-        : connection.webSocket().publish(channel, events, { authorizer });
+    const outbox = endpointNode.outbox;
+    // With the file store every publish goes through the outbox, carrying what a restart needs to finish it.
+    const publish = (channel: string, events: readonly unknown[], messages: NodeMessageInFlow[]): Promise<PublishResult> => {
+      if (outbox) {
+        const meta: PublishMeta = { node: node.id, authorizer: def.authorizer || undefined, messages: messages.map((m) => storableMessage(m)), perEvent: messages.length > 1 };
+        return outbox.publish(channel, events, transport, meta);
+      }
+      return transport === 'http' ? connection.rest().publish(channel, events, { authorizer }) : connection.webSocket().publish(channel, events, { authorizer });
+    };
 
-    const coalescer = def.coalesce ? new PublishCoalescer(publish, Number(def.coalesceMs) || 10) : undefined;
+    const coalescer = def.coalesce ? new PublishCoalescer<NodeMessageInFlow>(publish, Number(def.coalesceMs) || 10) : undefined;
+
+    node.replayed = (meta, channel, outcome) => replayed(node, meta, channel, outcome);
+    outbox?.attach(node.id, node);
 
     async function channelOf(msg: NodeMessageInFlow): Promise<string> {
       let value: unknown;
@@ -86,8 +95,11 @@ export function registerPublishNode(RED: NodeAPI): void {
         const batch = Array.isArray(msg.payload);
         const events: readonly unknown[] = batch ? (msg.payload as unknown[]) : [msg.payload];
         const started = Date.now();
-        const pending = coalescer && !batch ? coalescer.add(channel, msg.payload) : publish(channel, events);
-        if (transport === 'websocket' && connection.state.status !== 'connected') {
+        const pending = coalescer && !batch ? coalescer.add(channel, msg.payload, msg) : publish(channel, events, [msg]);
+        if (outbox) {
+          const queued = outbox.outbox.size;
+          if (queued > 1 || connection.state.status !== 'connected') show({ fill: 'yellow', shape: 'ring', text: t('appsync.status.queued-disk', { count: queued }) });
+        } else if (transport === 'websocket' && connection.state.status !== 'connected') {
           const queued = connection.webSocket().queuedPublishes;
           if (queued > 0) show({ fill: 'yellow', shape: 'ring', text: t('appsync.status.queued', { count: queued }) });
         }
@@ -110,6 +122,9 @@ export function registerPublishNode(RED: NodeAPI): void {
         send(msg);
         done();
       } catch (err) {
+        // Closed before AppSync answered: the publish stays in the outbox file, and the next run sends it and replays
+        // this message's output. Dropped by a full queue: the endpoint warns once per episode, not once per message.
+        if (err instanceof EventsError && (err.errorType === 'StoredForLater' || err.errorType === 'Dropped')) return done();
         if (err instanceof EventsError) show({ fill: 'red', shape: 'ring', text: errorLabel(err) });
         done(toNodeError(err));
       }
@@ -122,10 +137,31 @@ export function registerPublishNode(RED: NodeAPI): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       void (async () => {
         await coalescer?.flush();
+        outbox?.detach(node.id);
         await connection.deregister(node);
       })().finally(done);
     });
   }
 
   RED.nodes.registerType('events-publish', EventsPublishNode);
+}
+
+/**
+ * The answer to a publish stored by a previous run (before a restart or a crash): its message (or each event's
+ * message, when they were batched) goes out with `msg.publishResult` and `msg.appsync.replayed`, or to Catch.
+ */
+function replayed(node: Node, meta: PublishMeta, channel: string, outcome: PublishResult | EventsError): void {
+  meta.messages.forEach((stored, index) => {
+    const appsync: unknown = stored.appsync;
+    const msg: NodeMessage = { ...stored, appsync: { ...(typeof appsync === 'object' && appsync !== null ? appsync : {}), replayed: true } };
+    if (outcome instanceof EventsError) {
+      node.error(toNodeError(outcome), msg);
+      return;
+    }
+    const own = meta.perEvent
+      ? { successful: outcome.successful.filter((s) => s.index === index).map((s) => ({ ...s, index: 0 })), failed: outcome.failed.filter((f) => f.index === index).map((f) => ({ ...f, index: 0 })) }
+      : outcome;
+    const report: PublishReport = { ...own, status: publishStatus(own), channel };
+    node.send({ ...msg, publishResult: report });
+  });
 }

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import appsyncNodes = require('../src/nodes');
+import type { Emulator } from '../src/emulator';
+import { API_KEY, startEmulator } from './support/fixtures';
+import { collect, helper, nodeRedVersion, statusTexts, type FlowNode } from './support/node-red';
+import { sleep, waitFor } from './support/wait';
+
+// The file publish queue in Node-RED: publishes made while AppSync is unreachable are written to the outbox file,
+// survive a redeploy (the runtime stops their nodes), and are sent in order when it is back, each producing its
+// output with msg.appsync.replayed. Restarts of a real process (SIGKILL, torn records) are in outbox-restart.test.ts.
+
+const TAB = { id: 'tab', type: 'tab', label: 'outbox' };
+const KEY = { auth: { apiKey: API_KEY } };
+
+function flow(emulator: Emulator, endpoint: Record<string, unknown> = {}): FlowNode[] {
+  return [
+    { id: 'auth', type: 'events-authorizer', authType: 'apiKey' },
+    { id: 'ep', type: 'events-endpoint', url: emulator.httpUrl, authorizer: 'auth', reconnectBaseDelay: 0.02, reconnectMaxDelay: 0.1, requestTimeout: 1, queueStore: 'file', ...endpoint },
+    { id: 'ws', type: 'events-publish', z: 'tab', endpoint: 'ep', channel: 'default/outbox', channelType: 'str', transport: 'websocket', wires: [['out']] },
+    { id: 'http', type: 'events-publish', z: 'tab', endpoint: 'ep', channel: 'default/outbox', channelType: 'str', transport: 'http', wires: [['out']] },
+    { id: 'out', type: 'helper', z: 'tab' },
+    { id: 'catch', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper', z: 'tab' },
+  ];
+}
+
+describe(`Node-RED ${nodeRedVersion}: the file publish queue`, function () {
+  this.timeout(30_000);
+  let userDir: string;
+  let emulator: Emulator;
+  const received: number[] = [];
+  const record = (em: Emulator) =>
+    em.events.on('published', (_channel, events) => received.push(...events.map((e) => (JSON.parse(e) as { n: number }).n)));
+
+  before(() => helper.startServer());
+  after(() => helper.stopServer());
+  beforeEach(async () => {
+    userDir = mkdtempSync(join(tmpdir(), 'appsync-nr-outbox-'));
+    helper.settings({ userDir });
+    received.length = 0;
+    emulator = await startEmulator();
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await emulator.stop();
+    helper.settings({ userDir: undefined });
+    rmSync(userDir, { recursive: true, force: true });
+  });
+
+  it('keeps publishes made while AppSync is down across a redeploy, then sends them in order with their outputs replayed', async () => {
+    const port = emulator.port;
+    await emulator.stop();
+    await helper.load(appsyncNodes, [TAB, ...flow(emulator)], KEY);
+    const file = join(userDir, 'appsync-events', 'outbox-ep.jsonl');
+    assert.ok(existsSync(file), 'one file per endpoint, under the user directory');
+    for (let n = 0; n < 10; n++) helper.getNode(n % 2 ? 'http' : 'ws').receive({ payload: { n }, topic: 'default/outbox', extra: `kept ${n}` });
+    await waitFor(() => readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('"op":"put"')).length === 10, 'ten stored publishes');
+    assert.ok(statusTexts(helper.getNode('ws')).includes('appsync.status.queued-disk'), 'the status says they are on disk');
+    await sleep(1_500);
+    assert.deepEqual(collect(helper.getNode('caught')), [], 'request timeouts while stored are not errors');
+    await helper.unload();
+
+    emulator = await startEmulator({ port });
+    record(emulator);
+    await helper.load(appsyncNodes, [TAB, ...flow(emulator)], KEY);
+    const out = collect(helper.getNode('out'));
+    await waitFor(() => out.length === 10, 'the ten replayed outputs', 15_000);
+    assert.deepEqual(received, Array.from({ length: 10 }, (_, n) => n), 'every stored publish, once, in order');
+    assert.deepEqual(out.map((m) => (m.payload as { n: number }).n).sort((a, b) => a - b), Array.from({ length: 10 }, (_, n) => n));
+    for (const m of out) {
+      assert.deepEqual(m.appsync, { replayed: true });
+      assert.equal((m.publishResult as { status: string }).status, 'successful');
+      assert.equal(m.extra, `kept ${(m.payload as { n: number }).n}`, 'the other message properties are stored too');
+    }
+    await waitFor(() => readFileSync(file, 'utf8').trim().split('\n').length === 1, 'the file compacted to its header');
+  });
+
+  it('when full: reject refuses the new message (Catch), dropOldest drops the oldest and warns once', async () => {
+    await emulator.stop();
+    await helper.load(appsyncNodes, [TAB, ...flow(emulator, { queueSize: 3 })], KEY);
+    const caught = collect(helper.getNode('caught'));
+    for (let n = 0; n < 5; n++) helper.getNode('ws').receive({ payload: { n } });
+    await waitFor(() => caught.length === 2, 'two refusals');
+    assert.equal((caught[0]!.error as { code: string }).code, 'QueueFull');
+    await helper.unload();
+    rmSync(join(userDir, 'appsync-events'), { recursive: true, force: true });
+
+    await helper.load(appsyncNodes, [TAB, ...flow(emulator, { queueSize: 3, queueFull: 'dropOldest' })], KEY);
+    const caughtAgain = collect(helper.getNode('caught'));
+    for (let n = 0; n < 6; n++) helper.getNode('ws').receive({ payload: { n } });
+    await sleep(500);
+    assert.deepEqual(caughtAgain, []);
+    const warnings = helper.log().args.filter((a) => JSON.stringify(a).includes('dropping the oldest'));
+    assert.equal(warnings.length, 1, 'one warning for the episode');
+  });
+});
