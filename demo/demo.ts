@@ -36,7 +36,7 @@ export function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-async function freePort(preferred: number): Promise<number> {
+export async function freePort(preferred: number): Promise<number> {
   if (preferred > 0 && (await portIsFree(preferred))) return preferred;
   return new Promise((ok, fail) => {
     const server = createServer();
@@ -92,16 +92,8 @@ const SETTINGS = `module.exports = {
 
 /** Starts the emulator and Node-RED with this pack and the demo flow. */
 export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
-  if (!existsSync(join(ROOT, 'nodes', 'appsync-events.js'))) throw new Error('the pack is not built: run npm run build');
   const userDir = options.userDir ?? join(ROOT, '.node-red-demo');
-  mkdirSync(join(userDir, 'node_modules'), { recursive: true });
-  // Node-RED loads the pack from the user directory, as it would after an install from the palette.
-  const link = join(userDir, 'node_modules', PACKAGE);
-  if (existsSync(link) || isBrokenLink(link)) rmSync(link, { recursive: true, force: true });
-  symlinkSync(ROOT, link, 'dir');
-  writeFileSync(join(userDir, 'settings.js'), SETTINGS);
-  if (options.flow) writeFileSync(join(userDir, 'flows.json'), JSON.stringify(options.flow));
-  else if (!existsSync(join(userDir, 'flows.json'))) writeFileSync(join(userDir, 'flows.json'), JSON.stringify(demoFlow(), null, 2));
+  prepareUserDir(userDir, options.flow);
 
   const emulator = await startEmulatorOn(options.emulatorPort ?? 4010);
   const log = options.log ?? (() => {});
@@ -138,6 +130,21 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   };
 }
 
+/**
+ * A Node-RED user directory with this pack installed (linked, as an install from the palette would place it), the
+ * settings, and `flow` (or, when there is no flow file yet, the demo flow).
+ */
+export function prepareUserDir(userDir: string, flow?: unknown[]): void {
+  if (!existsSync(join(ROOT, 'nodes', 'appsync-events.js'))) throw new Error('the pack is not built: run npm run build');
+  mkdirSync(join(userDir, 'node_modules'), { recursive: true });
+  const link = join(userDir, 'node_modules', PACKAGE);
+  if (existsSync(link) || isBrokenLink(link)) rmSync(link, { recursive: true, force: true });
+  symlinkSync(ROOT, link, 'dir');
+  writeFileSync(join(userDir, 'settings.js'), SETTINGS);
+  if (flow) writeFileSync(join(userDir, 'flows.json'), JSON.stringify(flow));
+  else if (!existsSync(join(userDir, 'flows.json'))) writeFileSync(join(userDir, 'flows.json'), JSON.stringify(demoFlow(), null, 2));
+}
+
 /** The emulator on `preferred`, or on a free port when that one is taken (port 0 binds without a race). */
 async function startEmulatorOn(preferred: number): Promise<Emulator> {
   try {
@@ -148,7 +155,7 @@ async function startEmulatorOn(preferred: number): Promise<Emulator> {
   }
 }
 
-interface Launched {
+export interface Launched {
   nodeRed: ChildProcess;
   exit: Promise<void>;
   port: number;
@@ -157,7 +164,7 @@ interface Launched {
 }
 
 /** Starts Node-RED and resolves once its flows started, or once it exited (saying whether its port was taken). */
-async function launchNodeRed(userDir: string, port: number, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<Launched> {
+export async function launchNodeRed(userDir: string, port: number, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<Launched> {
   // NODE_RED_PATH points at another installation (the browser test on Node-RED 5, test/run-node-red-5.mjs).
   const redJs = require.resolve('node-red/red.js', process.env.NODE_RED_PATH ? { paths: [process.env.NODE_RED_PATH] } : undefined);
   const nodeRed = spawn(process.execPath, [redJs, '--userDir', userDir, '--settings', join(userDir, 'settings.js')], {

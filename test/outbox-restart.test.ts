@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEMO_API_KEY, freePort, launchNodeRed, prepareUserDir, type Launched } from '../demo/demo';
+import { createEmulator, type Emulator } from '../src/emulator';
+import { waitFor } from './support/wait';
+
+// The gateway story: a real Node-RED process queues publishes while AppSync is unreachable, loses its power
+// (SIGKILL, a record torn mid-write), and starts again. Every stored publish arrives, in order, over the transport its
+// node uses, and each one's message comes out of its publish node with msg.appsync.replayed.
+
+function restartFlow(outputs: string): unknown[] {
+  const tab = 'f1000000000000a1';
+  const node = (id: string, rest: Record<string, unknown>) => ({ id, z: tab, x: 100, y: 100, ...rest });
+  return [
+    { id: tab, type: 'tab', label: 'gateway' },
+    { id: 'a1000000000000a1', type: 'events-authorizer', name: 'key', authType: 'apiKey', tokenSource: 'env', tokenName: 'APPSYNC_API_KEY' },
+    { id: 'e1000000000000a1', type: 'events-endpoint', url: '${APPSYNC_EVENTS_URL}', authorizer: 'a1000000000000a1', queueStore: 'file', requestTimeout: 1, reconnectBaseDelay: 0.05, reconnectMaxDelay: 0.2 },
+    // POST /publish/ws and /publish/http: the body is the event; the HTTP answer does not wait for AppSync.
+    ...(['ws', 'http'] as const).flatMap((t) => [
+      node(`i${t}00000000000a1`.slice(0, 16), { type: 'http in', url: `/publish/${t}`, method: 'post', wires: [[`p${t}00000000000a1`.slice(0, 16), 'r1000000000000a1']] }),
+      node(`p${t}00000000000a1`.slice(0, 16), { type: 'events-publish', endpoint: 'e1000000000000a1', channel: 'default/gateway', channelType: 'str', transport: t === 'ws' ? 'websocket' : 'http', wires: [['o1000000000000a1']] }),
+    ]),
+    node('r1000000000000a1', { type: 'http response', statusCode: '200', wires: [] }),
+    node('o1000000000000a1', { type: 'function', func: 'msg.payload = JSON.stringify({ n: msg.payload.n, replayed: !!(msg.appsync && msg.appsync.replayed), status: msg.publishResult.status }); return msg;', outputs: 1, wires: [['w1000000000000a1']] }),
+    node('w1000000000000a1', { type: 'file', filename: outputs, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'none', wires: [[]] }),
+  ];
+}
+
+function post(port: number, path: string, body: unknown): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+describe('a real Node-RED process with the file publish queue, killed and restarted', function () {
+  this.timeout(90_000);
+  let userDir: string;
+  let emulator: Emulator | undefined;
+  let nodeRed: Launched | undefined;
+
+  afterEach(async () => {
+    nodeRed?.nodeRed.kill('SIGKILL');
+    await nodeRed?.exit;
+    await emulator?.stop();
+    rmSync(userDir, { recursive: true, force: true });
+  });
+
+  it('sends every publish queued before a SIGKILL after the restart, in order, with the replayed outputs', async () => {
+    userDir = mkdtempSync(join(tmpdir(), 'appsync-gateway-'));
+    const outputs = join(userDir, 'outputs.jsonl');
+    const received: number[] = [];
+    const start = async (port: number) => {
+      const em = await createEmulator({ port, apiKeys: [DEMO_API_KEY] });
+      em.events.on('published', (_c, events) => received.push(...events.map((e) => (JSON.parse(e) as { n: number }).n)));
+      return em;
+    };
+    emulator = await start(0);
+    const appsyncPort = emulator.port;
+    prepareUserDir(userDir, restartFlow(outputs));
+    const log: string[] = [];
+    const launch = async () => {
+      const port = await freePort(0);
+      const env = { ...process.env, PORT: String(port), APPSYNC_EVENTS_URL: `http://127.0.0.1:${appsyncPort}/event`, APPSYNC_API_KEY: DEMO_API_KEY };
+      const launched = await launchNodeRed(userDir, port, env, (line) => log.push(line));
+      assert.ok(launched.started, 'Node-RED started its flows');
+      return launched;
+    };
+    nodeRed = await launch();
+    const publish = (n: number) => post(nodeRed!.port, `/publish/${n % 2 ? 'http' : 'ws'}`, { n });
+
+    for (let n = 0; n < 3; n++) assert.equal(await publish(n), 200);
+    await waitFor(() => received.length === 3, 'the first three, while AppSync is up');
+
+    await emulator.stop();
+    emulator = undefined;
+    for (let n = 3; n < 23; n++) assert.equal(await publish(n), 200);
+    const file = join(userDir, 'appsync-events', 'outbox-e1000000000000a1.jsonl');
+    await waitFor(() => existsSync(file) && readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('"op":"put"')).length >= 20, 'twenty publishes on disk', 10_000);
+
+    nodeRed.nodeRed.kill('SIGKILL');
+    await nodeRed.exit;
+    // The power cut tore the record being written.
+    appendFileSync(file, '{"op":"put","seq":999,"channel":"/default/gateway","events":["{\\"n\\":');
+
+    emulator = await start(appsyncPort);
+    nodeRed = await launch();
+    await waitFor(() => received.length >= 23, `every publish after the restart (${received.length})`, 20_000);
+    assert.deepEqual(received, Array.from({ length: 23 }, (_, n) => n), 'each once, in order, across both transports');
+
+    await waitFor(() => existsSync(outputs) && readFileSync(outputs, 'utf8').trim().split('\n').length >= 23, 'the outputs');
+    const lines = readFileSync(outputs, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { n: number; replayed: boolean; status: string });
+    assert.deepEqual(lines.filter((l) => l.replayed).map((l) => l.n).sort((a, b) => a - b), Array.from({ length: 20 }, (_, n) => n + 3), 'the stored ones replayed');
+    assert.deepEqual(lines.filter((l) => !l.replayed).map((l) => l.n), [0, 1, 2]);
+    assert.ok(lines.every((l) => l.status === 'successful'));
+    assert.ok(log.some((l) => /publish outbox: .*outbox-e1000000000000a1\.jsonl/.test(l)), 'the file is named in the log');
+    assert.ok(log.some((l) => l.includes('the last record was cut short')), 'the torn record is reported');
+  });
+});
