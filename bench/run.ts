@@ -161,7 +161,7 @@ async function main(): Promise<void> {
   const packGrowth = loadPack.rssMB - loadNothing.rssMB;
 
   const subEvents = size(100_000, 10_000);
-  const [subBare, subLib, subNode, nodeCeiling, nodeSocketCeiling] = ONLY === 'pub' || ONLY === 'http' ? [{}, {}, {}, {}, {}] : await measureTogether(tls, [
+  const [subBare, subLib, subNode, nodeCeiling, nodeSocketCeiling] = ONLY === 'pub' || ONLY === 'http' || ONLY === 'outbox' ? [{}, {}, {}, {}, {}] : await measureTogether(tls, [
     { scenario: 'sub-bare', params: { events: subEvents } },
     { scenario: 'sub-lib', params: { events: subEvents } },
     { scenario: 'sub-node', params: { events: subEvents } },
@@ -182,6 +182,20 @@ async function main(): Promise<void> {
       { scenario: 'pub-lib', params: { events: pubEvents, batch: 1, lanes: pubEvents } },
     ]) as [Values, Values, Values, Values];
     process.stdout.write(`100 in flight: library ${ratio(lib.rate!, bare.rate!)} bare; all in flight: library ${ratio(libAll.rate!, bareAll.rate!)} bare\n`);
+    return;
+  }
+  const outboxFigures = async (): Promise<{ file: Values; memory: Values; flush: Values }> => {
+    const [file, memory] = await measureTogether(tls, [
+      { scenario: 'backlog-file', params: { events: size(100_000, 10_000), batch: 1 } },
+      { scenario: 'backlog-memory', params: { events: size(100_000, 10_000), batch: 1 } },
+    ]) as [Values, Values];
+    return { file, memory, flush: await measure(tls, 'outbox-flush', { requests: size(200, 50) }) };
+  };
+  if (ONLY === 'outbox') {
+    const { file, memory, flush } = await outboxFigures();
+    process.stdout.write(`file: queued ${fmt(file.queuedRate!)}/s, drained ${fmt(file.drainRate!)}/s, heap while queued +${fmt(file.heapQueuedMB!, 1)} MB\n`);
+    process.stdout.write(`memory: queued ${fmt(memory.queuedRate!)}/s, drained ${fmt(memory.drainRate!)}/s, heap while queued +${fmt(memory.heapQueuedMB!, 1)} MB\n`);
+    process.stdout.write(`flush: ${fmt(flush.oneAtATimeUs!)} µs one at a time, ${fmt(flush.groupedUs!, 1)} µs grouped\n`);
     return;
   }
   if (ONLY === 'http') {
@@ -234,6 +248,9 @@ async function main(): Promise<void> {
   const burstOff = await measure(tls, 'coalesce', { ...burst, coalesce: false });
   const burstOn = await measure(tls, 'coalesce', { ...burst, coalesce: true });
 
+  const outbox = await outboxFigures();
+  const backlogEvents = size(100_000, 10_000);
+
   const nodeBound = 1 / (1 / subLib.rate! + 1 / nodeCeiling.rate!);
   const rows: Row[] = [
     { section: '0. Loading the node set (fresh process, no IAM)', what: '`require(\'ws\')` alone: ms, RSS above an empty process (MB)', value: `${fmt(loadWs.ms, 1)} ms, ${fmt(wsGrowth, 1)} MB` },
@@ -275,6 +292,10 @@ async function main(): Promise<void> {
     { section: '7. Publish coalescing in the node (`Coalesce` option)', what: 'under 25 requests/s per connection, 100 msg/s offered: accepted events/s, refused (off)', value: `${fmt(coalesceOff.acceptedPerSecond!, 1)}, ${fmt(coalesceOff.refused!)} refused` },
     { section: '', what: 'same, coalescing on (coalesce within 50 ms)', value: `${fmt(coalesceOn.acceptedPerSecond!, 1)}, ${fmt(coalesceOn.refused!)} refused`, versus: 'off', ratio: ratio(coalesceOn.acceptedPerSecond!, coalesceOff.acceptedPerSecond!) },
     { section: '', what: 'no rate limit, burst of single-event messages: events/s off / on (coalesce within 10 ms)', value: `${fmt(burstOff.acceptedPerSecond!)} / ${fmt(burstOn.acceptedPerSecond!)}`, ratio: ratio(burstOn.acceptedPerSecond!, burstOff.acceptedPerSecond!) },
+    { section: `8. Publish queue stores: a backlog of ${fmt(backlogEvents)} single-event publishes`, what: 'memory store: queued / drained (events/s), heap while queued (MB)', value: `${fmt(outbox.memory.queuedRate!)} / ${fmt(outbox.memory.drainRate!)}, +${fmt(outbox.memory.heapQueuedMB!, 1)} MB` },
+    { section: '', what: 'file store (on disk, fsync): queued / drained (events/s), heap while queued (MB)', value: `${fmt(outbox.file.queuedRate!)} / ${fmt(outbox.file.drainRate!)}, +${fmt(outbox.file.heapQueuedMB!, 1)} MB`, versus: 'memory store: heap', ratio: ratio(outbox.file.heapQueuedMB!, outbox.memory.heapQueuedMB!), target: 'heap does not grow with the backlog (≤ 0.25× memory)', met: outbox.file.heapQueuedMB! <= 0.25 * outbox.memory.heapQueuedMB! },
+    { section: '', what: 'file store, heap after draining (MB above the start)', value: `+${fmt(outbox.file.heapAfterMB!, 1)} MB` },
+    { section: '', what: 'storing one publish: awaited alone (a write and an fsync each) / 100 at once (group commit), µs per request', value: `${fmt(outbox.flush.oneAtATimeUs!)} / ${fmt(outbox.flush.groupedUs!, 1)}` },
   ];
 
   const emulatorBound = fanout[0]![1].enqueued! < 1.2 * subBare.rate!;

@@ -2,7 +2,12 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Events, apiKeyAuthorizer, type EventsWebSocketClient } from '../src/client';
+import { OutboxSender } from '../src/client/outbox/outbox-sender';
+import { PublishOutbox } from '../src/client/outbox/publish-outbox';
 import { endpointNodes, place, startNodeRed, TAB } from './node-red-runtime';
 import { EVENT, EVENT_TEXT, type DriverMessage, type EmulatorCommand, type WorkerJob } from './protocol';
 import { percentile } from './stats';
@@ -120,7 +125,81 @@ function libraryClient(job: WorkerJob): EventsWebSocketClient {
   return new Events(job.emulator.httpUrl).createWebSocketClient(apiKeyAuthorizer(job.emulator.apiKey), { queueSize: 1_000_000 });
 }
 
+function heapMB(): number {
+  gc();
+  return process.memoryUsage().heapUsed / 2 ** 20;
+}
+
+const silent = { error() {}, warn() {}, info() {}, debug() {} };
+
+/**
+ * A backlog of `events` (in requests of `batch`) queued while not connected, then drained: with the file store
+ * (outbox file, its sender over the WebSocket client) or the memory store (the client's own queue). Measures how
+ * fast it is queued and drained, and the heap it takes while queued.
+ */
+async function backlog(job: WorkerJob, store: 'file' | 'memory'): Promise<Values> {
+  const events = Number(job.params.events);
+  const batch = Number(job.params.batch);
+  const requests = events / batch;
+  const payload = Array.from({ length: batch }, () => EVENT);
+  const client = new Events(job.emulator.httpUrl).createWebSocketClient(apiKeyAuthorizer(job.emulator.apiKey), { queueSize: 1_000_000, autoConnect: false });
+  const dir = mkdtempSync(join(tmpdir(), 'bench-outbox-'));
+  const heapBefore = heapMB();
+  let queuedAt: number;
+  let drained: () => Promise<void>;
+  const start = performance.now();
+  if (store === 'memory') {
+    const answers = Array.from({ length: requests }, () => client.publish('default/backlog', payload));
+    queuedAt = performance.now();
+    drained = async () => {
+      await client.connect();
+      await Promise.all(answers);
+    };
+  } else {
+    const outbox = new PublishOutbox({ path: join(dir, 'outbox.jsonl'), maxRequests: 1_000_000, maxBytes: 2 ** 40, whenFull: 'reject', log: silent });
+    const texts = payload.map((e) => JSON.stringify(e));
+    await pipelined(requests, 1_000, () => outbox.add({ channel: '/default/backlog', events: texts, transport: 'websocket', meta: {} }, () => false));
+    queuedAt = performance.now();
+    const sender = new OutboxSender({ outbox, deliver: (p) => client.publish(p.channel, p.events.map((e): unknown => JSON.parse(e))), settled: () => {}, log: silent });
+    drained = async () => {
+      await client.connect();
+      sender.start();
+      await until(() => outbox.size === 0, 'the outbox to drain', 170_000);
+      await outbox.close();
+    };
+  }
+  const heapQueued = heapMB();
+  const drainStart = performance.now();
+  await drained();
+  const drainMs = performance.now() - drainStart;
+  const heapAfter = heapMB();
+  await client.disconnect(false);
+  rmSync(dir, { recursive: true, force: true });
+  return { queuedRate: (events / (queuedAt - start)) * 1000, drainRate: (events / drainMs) * 1000, heapQueuedMB: heapQueued - heapBefore, heapAfterMB: heapAfter - heapBefore };
+}
+
+/** What storing one publish costs: awaited one at a time (an fsync each), and 100 at once (one fsync for the group). */
+async function flushCost(job: WorkerJob): Promise<Values> {
+  const n = Number(job.params.requests);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-flush-'));
+  const outbox = new PublishOutbox({ path: join(dir, 'outbox.jsonl'), maxRequests: 1_000_000, maxBytes: 2 ** 40, whenFull: 'reject', log: silent });
+  const publish = { channel: '/default/flush', events: [JSON.stringify(EVENT)], transport: 'websocket' as const, meta: {} };
+  let t = performance.now();
+  for (let i = 0; i < n; i++) await outbox.add(publish, () => false);
+  const oneAtATime = ((performance.now() - t) / n) * 1000;
+  t = performance.now();
+  await pipelined(n * 10, 100, () => outbox.add(publish, () => false));
+  const grouped = ((performance.now() - t) / (n * 10)) * 1000;
+  await outbox.close();
+  rmSync(dir, { recursive: true, force: true });
+  return { oneAtATimeUs: oneAtATime, groupedUs: grouped };
+}
+
 const scenarios: Record<string, (job: WorkerJob) => Promise<Values>> = {
+  'backlog-file': (job) => backlog(job, 'file'),
+  'backlog-memory': (job) => backlog(job, 'memory'),
+  'outbox-flush': flushCost,
+
   async 'sub-bare'(job) {
     const events = warmedDelivery(Number(job.params.events));
     const ws = await bareSubscriber(job.emulator.httpUrl, job.emulator.apiKey, '/default/bench', events.hit);

@@ -49,6 +49,12 @@ function parseLine(text: string): Line | undefined {
   return { op: 'put', seq: value.seq, channel, events, transport, meta };
 }
 
+/** A `put` line read back, or undefined when it does not read as one. */
+export function parseStoredPublish(text: string): StoredPublish | undefined {
+  const line = parseLine(text.trimEnd());
+  return line?.op === 'put' ? { seq: line.seq, channel: line.channel, events: line.events, transport: line.transport, meta: line.meta } : undefined;
+}
+
 /** The header's verdict: this version, or a clear refusal that leaves the file as it is. */
 function checkHeader(text: string, path: string): void {
   let header: unknown;
@@ -188,7 +194,10 @@ export class OutboxAppender {
     const run = this.#chain.then(async () => {
       const handle = await this.#handle;
       const positions = live();
-      const lines = await Promise.all(positions.map(async (p) => (await handle.read(Buffer.alloc(p.length), 0, p.length, p.offset)).buffer.toString('utf8')));
+      // One read of the whole file, then the live lines cut out of it: a read per line took seconds for 20,000. (Not
+      // the handle's readFile, which reads from its position: the end, after appending.)
+      const whole = readFileSync(this.path);
+      const lines = positions.map((p) => whole.subarray(p.offset, p.offset + p.length).toString('utf8'));
       await handle.close();
       try {
         const offsets = rewriteOutbox(this.path, lines);

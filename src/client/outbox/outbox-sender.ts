@@ -104,7 +104,9 @@ export class OutboxSender {
       await outbox.done(seq);
       this.#options.settled(publish, outcome);
     } catch (err) {
+      // The file failed us (a full disk, a closed file): wait before trying again, never in a loop.
       this.#options.log.warn(`publish outbox: ${err instanceof Error ? err.message : String(err)}`);
+      this.#backOff(new EventsError({ errorType: 'OutboxUnavailable', message: String(err), retryable: true }));
     } finally {
       this.#inFlight.delete(seq);
       this.notify();

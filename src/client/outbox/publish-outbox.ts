@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { EventsError } from '../../protocol/errors';
 import type { Logger } from '../logger';
-import { doneLine, OutboxAppender, putLine, readOutbox, rewriteOutbox, type LinePosition, type StoredPublish } from './outbox-file';
+import { doneLine, OutboxAppender, parseStoredPublish, putLine, readOutbox, rewriteOutbox, type LinePosition, type StoredPublish } from './outbox-file';
 
 export type QueueFullPolicy = 'reject' | 'dropOldest';
 
@@ -16,6 +16,8 @@ export interface PublishOutboxOptions {
   log: Logger;
   /** A stored publish the `dropOldest` policy dropped. */
   dropped?(seq: number): void;
+  /** Done lines that make a rewrite worth it, when they also outnumber the live ones (default 10,000). */
+  compactAfterDeadLines?: number;
 }
 
 /** A stored publish as the outbox keeps it in memory: where its line is, not the line (the heap does not grow with the queue). */
@@ -26,9 +28,6 @@ interface Entry extends LinePosition {
   durable: boolean;
   done: boolean;
 }
-
-/** Dead lines (done publishes) that make a rewrite worth it, when they also outnumber the live ones. */
-const COMPACT_AFTER_DEAD_LINES = 10_000;
 
 /**
  * The durable publish queue of one endpoint: publishes written to a file before they count as queued, kept in order
@@ -122,12 +121,16 @@ export class PublishOutbox {
     return entry !== undefined && !entry.done;
   }
 
-  /** Reads a stored publish back from the file. */
+  /** Reads a stored publish back from the file; a line that no longer reads as one is dropped with a warning. */
   async read(seq: number): Promise<StoredPublish | undefined> {
     const entry = this.#find(seq);
     if (!entry || entry.done || !entry.durable) return undefined;
-    const line = JSON.parse(await this.#appender.read(entry)) as StoredPublish;
-    return { seq: line.seq, channel: line.channel, events: line.events, transport: line.transport, meta: line.meta };
+    const text = await this.#appender.read(entry);
+    const stored = parseStoredPublish(text);
+    if (stored?.seq === seq) return stored;
+    this.#options.log.warn(`publish outbox ${this.path}: stored publish ${seq} is damaged and is skipped`);
+    await this.done(seq);
+    return undefined;
   }
 
   /** Marks a publish done (acknowledged, or refused for good): it is not sent again, even after a crash. */
@@ -137,7 +140,7 @@ export class PublishOutbox {
     this.#forget(entry);
     await this.#appender.append(doneLine(seq));
     this.#deadLines++;
-    if (this.size === 0 || (this.#deadLines > COMPACT_AFTER_DEAD_LINES && this.#deadLines > this.size)) this.#compact();
+    if (this.size === 0 || (this.#deadLines > (this.#options.compactAfterDeadLines ?? 10_000) && this.#deadLines > this.size)) this.#compact();
   }
 
   async close(): Promise<void> {
