@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ServiceErrorEntry } from '../protocol/messages';
 import { SIGNING_PATH } from '../protocol/signing-body';
 import type { IdentityIssuer } from './identity-issuer';
+import type { AuthMode } from './namespaces';
 import { verifySigV4, type SigV4Key } from './sigv4-verifier';
 
 export interface AuthConfig {
@@ -14,8 +15,14 @@ export interface AuthConfig {
   now: () => Date;
 }
 
-/** `expiresAt`: when the credential that was accepted stops being accepted (an issued token or temporary key). */
-export type AuthOutcome = { ok: true; expiresAt?: number } | { ok: false; error: ServiceErrorEntry; status: number };
+/**
+ * An accepted credential: the authorization modes it satisfies (a namespace may allow only some), the `identity` a
+ * handler sees, and, for an issued token or temporary key, when it stops being accepted.
+ */
+export type AuthOutcome = { ok: true; modes: readonly AuthMode[]; identity: unknown; expiresAt?: number } | { ok: false; error: ServiceErrorEntry; status: number };
+
+/** A token given with `--token` may stand for any token mode: the emulator cannot tell a Cognito JWT from an OIDC one. */
+const ANY_TOKEN_MODE: readonly AuthMode[] = ['AMAZON_COGNITO_USER_POOLS', 'OPENID_CONNECT', 'AWS_LAMBDA'];
 
 /** Header names and values as the checks read them: names in lower case, values strings only. */
 export type HeaderRecord = Readonly<Record<string, string>>;
@@ -59,7 +66,7 @@ function matchesOne(candidate: string, accepted: readonly string[]): boolean {
  */
 export function checkAuthorization(h: HeaderRecord, body: string | Buffer | (() => string), config: AuthConfig): AuthOutcome {
   const apiKey = h['x-api-key'];
-  if (apiKey !== undefined) return matchesOne(apiKey, config.apiKeys) ? { ok: true } : { ok: false, error: UNAUTHORIZED, status: 401 };
+  if (apiKey !== undefined) return matchesOne(apiKey, config.apiKeys) ? { ok: true, modes: ['API_KEY'], identity: null } : { ok: false, error: UNAUTHORIZED, status: 401 };
   const authorization = h['authorization'];
   if (authorization === undefined) return { ok: false, error: UNAUTHORIZED, status: 401 };
   if (authorization.startsWith('AWS4-HMAC-SHA256')) {
@@ -70,12 +77,17 @@ export function checkAuthorization(h: HeaderRecord, body: string | Buffer | (() 
       return config.iam.get(id) ?? temporary?.key;
     };
     const result = verifySigV4({ method: 'POST', path: SIGNING_PATH, query: '', headers: h, body: typeof body === 'function' ? body() : body }, { region: config.region, service: 'appsync', lookup, now: config.now() });
-    if (result.ok) return { ok: true, expiresAt };
+    const accessKeyId = /Credential=([^/,\s]+)\//.exec(authorization)?.[1];
+    if (result.ok) return { ok: true, modes: ['AWS_IAM'], identity: { accountId: '000000000000', username: accessKeyId, sourceIp: ['127.0.0.1'] }, expiresAt };
     return { ok: false, error: { errorType: result.errorType, message: result.message, errorCode: result.status }, status: result.status };
   }
   // "The header can use a Bearer scheme" (D-WS).
   const token = authorization.replace(/^Bearer\s+/i, '');
-  if (matchesOne(token, config.tokens)) return { ok: true };
+  if (matchesOne(token, config.tokens)) return { ok: true, modes: ANY_TOKEN_MODE, identity: null };
+  const claims = config.issued.claims(token);
   const expiresAt = config.issued.tokenExpiry(token);
-  return expiresAt === undefined ? { ok: false, error: UNAUTHORIZED, status: 401 } : { ok: true, expiresAt };
+  if (!claims || expiresAt === undefined) return { ok: false, error: UNAUTHORIZED, status: 401 };
+  // The identity of a user pool token, as a handler sees it (D-HANDLERS context reference).
+  const identity = { sub: claims.sub, issuer: claims.iss, username: claims['cognito:username'] ?? claims.username ?? claims.client_id, claims, sourceIp: ['127.0.0.1'] };
+  return { ok: true, modes: ['AMAZON_COGNITO_USER_POOLS', 'OPENID_CONNECT'], identity, expiresAt };
 }

@@ -1,13 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { readApiConfig, type ApiConfig } from './api-config';
 import { tlsFiles } from './certificates';
+import type { NamespaceConfig } from './namespaces';
 import { createEmulator, type EmulatorOptions } from './server';
 
 const USAGE = `Usage: appsync-events-local [options]
 
 A local AWS AppSync Events server: POST /event and the WebSocket at /event/realtime.
 
+  --config FILE               the API as JSON: apiKeys, tokens, iam, namespaces with publishAuthModes,
+                              subscribeAuthModes and codeHandlers (paths relative to the file); the
+                              other options add to it
   --host HOST                 address to listen on (default 127.0.0.1)
   --port PORT                 port (default 4010; 0 picks a free one)
   --region REGION             region for IAM signatures (default us-east-1)
@@ -48,6 +53,7 @@ async function main(): Promise<void> {
   try {
     ({ values } = parseArgs({
       options: {
+        config: { type: 'string' },
         host: { type: 'string' },
         port: { type: 'string' },
         region: { type: 'string' },
@@ -95,14 +101,24 @@ async function main(): Promise<void> {
   });
   const tokenTtl = integer(values['token-ttl'], '--token-ttl');
   if (tokenTtl === 0) fail('--token-ttl must be at least 1 second');
+  let config: ApiConfig = {};
+  if (values.config) {
+    try {
+      config = readApiConfig(values.config);
+    } catch (err) {
+      fail((err as Error).message);
+    }
+  }
+  const both = <T>(a: T[] | undefined, b: T[] | undefined): T[] | undefined => (a || b ? [...(a ?? []), ...(b ?? [])] : undefined);
   const options: EmulatorOptions = {
     host: values.host ?? '127.0.0.1',
     port: integer(values.port, '--port') ?? 4010,
     region: values.region,
-    apiKeys: values['api-key'],
-    tokens: values.token,
-    iam,
-    namespaces: values.namespace,
+    apiKeys: both(config.apiKeys, values['api-key']),
+    tokens: both(config.tokens, values.token),
+    iam: both(config.iam, iam),
+    namespaces: both<string | NamespaceConfig>(config.namespaces, values.namespace),
+    log: (line) => process.stderr.write(`appsync-events-local: ${line}\n`),
     users,
     clients,
     identityPools: (values['identity-pool'] ?? []).map((identityPoolId) => ({ identityPoolId })),
@@ -122,8 +138,8 @@ async function main(): Promise<void> {
   }
   const emulator = await createEmulator(options);
   process.stdout.write(`${emulator.httpUrl}\n`);
-  if (!values['api-key']?.length && emulator.apiKeys.length) process.stdout.write(`api key: ${emulator.apiKeys[0]}\n`);
-  process.stderr.write(`appsync-events-local: realtime ${emulator.realtimeUrl}, region ${emulator.region}, namespaces ${(values.namespace ?? ['default']).join(', ')}\n`);
+  if (!options.apiKeys?.length && emulator.apiKeys.length) process.stdout.write(`api key: ${emulator.apiKeys[0]}\n`);
+  process.stderr.write(`appsync-events-local: realtime ${emulator.realtimeUrl}, region ${emulator.region}, namespaces ${(options.namespaces ?? ['default']).map((n) => (typeof n === 'string' ? n : n.name)).join(', ')}\n`);
   if (users.length || clients.length || options.identityPools?.length) {
     process.stderr.write(`appsync-events-local: Cognito and OAuth2 stand-ins at ${emulator.baseUrl} (user pool ${emulator.userPoolId}, token URL ${emulator.baseUrl}/oauth2/token)\n`);
   }

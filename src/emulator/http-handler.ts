@@ -2,11 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MAX_CLIENT_REQUEST_BYTES } from '../protocol/limits';
 import { isJsonObject, type ServiceErrorEntry } from '../protocol/messages';
 import { checkAuthorization, headerRecord, type AuthConfig } from './auth';
+import type { Namespaces } from './namespaces';
 import { checkPublish, HTTP_ERRORS, type PublishCheck } from './publish-check';
 
 export interface HttpPublishContext {
   auth: AuthConfig;
-  namespaces: ReadonlySet<string>;
+  namespaces: Namespaces;
   throttled(): boolean;
   /** Counts a request received, answered or refused. */
   received(): void;
@@ -90,7 +91,7 @@ export function createHttpHandler(ctx: HttpPublishContext): (req: IncomingMessag
       if (!outcome.ok) return sendErrors(res, outcome.status, { errorType: outcome.error.errorType, message: outcome.error.message });
       const request = parsePublishBody(body);
       if (!request) return sendErrors(res, 400, { errorType: 'BadRequestException', message: 'The body must be {"channel": string, "events": [string]}' });
-      const check = checkPublish(request.channel, request.events, ctx.namespaces, HTTP_ERRORS, ctx.throttled);
+      const check = checkPublish(request.channel, request.events, ctx.namespaces, outcome, HTTP_ERRORS, ctx.throttled);
       if (!check.ok) return sendErrors(res, check.status, check.error);
       sendJson(res, 200, { failed: check.failed, successful: check.successful });
       ctx.deliver(check);

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { parseChannel, type ParsedChannel } from '../protocol/channel';
 import { MAX_EVENTS_PER_REQUEST, MAX_EVENT_BYTES } from '../protocol/limits';
 import type { FailedEvent, ServiceErrorEntry, SuccessfulEvent } from '../protocol/messages';
+import type { HandlerContext } from './code-handlers';
+import type { AuthMode, Namespace, Namespaces } from './namespaces';
 
 export type PublishCheck =
   | { ok: true; channel: ParsedChannel; successful: SuccessfulEvent[]; failed: FailedEvent[]; delivered: string[] }
@@ -36,8 +38,17 @@ function eventBytes(text: string, value: unknown): number {
   return raw <= MAX_EVENT_BYTES ? raw : Buffer.byteLength(JSON.stringify(value), 'utf8');
 }
 
-/** Checks a publish request (either transport) as the service does; `throttled` is asked only for valid ones. */
-export function checkPublish(channelText: string, eventTexts: readonly string[], namespaces: ReadonlySet<string>, errors: TransportErrors, throttled: () => boolean): PublishCheck {
+/** Who publishes: the modes their credential satisfies and the identity a handler sees (auth.ts). */
+export interface Publisher {
+  modes: readonly AuthMode[];
+  identity: unknown;
+}
+
+/**
+ * Checks a publish request (either transport) as the service does, then runs the namespace's `onPublish` handler
+ * ("after the incoming request is authorized", D-HANDLERS); `throttled` is asked only for valid ones.
+ */
+export function checkPublish(channelText: string, eventTexts: readonly string[], namespaces: Namespaces, publisher: Publisher, errors: TransportErrors, throttled: () => boolean): PublishCheck {
   let channel: ParsedChannel;
   try {
     channel = parseChannel(channelText, 'publish');
@@ -45,13 +56,17 @@ export function checkPublish(channelText: string, eventTexts: readonly string[],
     return { ok: false, status: 400, error: { errorType: 'BadRequestException', message: 'Invalid Channel Format' } };
   }
   // An undefined namespace is refused as unauthorized, without a message (KT testPublishToNonConfiguredChannel).
-  if (!namespaces.has(channel.namespace)) return { ok: false, status: 401, error: { errorType: 'UnauthorizedException' } };
+  const namespace = namespaces.get(channel.namespace);
+  if (!namespace) return { ok: false, status: 401, error: { errorType: 'UnauthorizedException' } };
+  // A mode the namespace does not allow: UnauthorizedException, probably 403 (protocol.md §2.4, UNCERTAIN).
+  if (!namespace.allows('publish', publisher.modes)) return { ok: false, status: 403, error: { errorType: 'UnauthorizedException', message: 'You are not authorized to make this call.' } };
   if (eventTexts.length > MAX_EVENTS_PER_REQUEST) return { ok: false, status: 400, error: errors.tooManyEvents };
   if (eventTexts.length === 0) return { ok: false, status: 400, error: { errorType: 'BadRequestException', message: 'Input must contain at least one event' } };
   if (throttled()) return { ok: false, status: 429, error: errors.throttled };
   const successful: SuccessfulEvent[] = [];
   const failed: FailedEvent[] = [];
   const delivered: string[] = [];
+  const values: Array<{ id: string; payload: unknown; index: number }> = [];
   eventTexts.forEach((text, index) => {
     const identifier = randomUUID();
     let value: unknown;
@@ -67,6 +82,40 @@ export function checkPublish(channelText: string, eventTexts: readonly string[],
     }
     successful.push({ identifier, index });
     delivered.push(text);
+    values.push({ id: identifier, payload: value, index });
   });
+  if (!namespace.handlers) return { ok: true, channel, successful, failed, delivered };
+  return handled(namespace, channel, publisher, values, failed);
+}
+
+/** The publish as `onPublish` left it: transformed, filtered, single events failed, or refused as a whole (403, D-HANDLERS). */
+function handled(namespace: Namespace, channel: ParsedChannel, publisher: Publisher, values: Array<{ id: string; payload: unknown; index: number }>, failed: FailedEvent[]): PublishCheck {
+  const ctx: HandlerContext = {
+    events: values.map(({ id, payload }) => ({ id, payload })),
+    channel: channel.path,
+    identity: publisher.identity,
+    info: { channel: { path: channel.path, segments: channel.path.split('/').filter(Boolean) }, channelNamespace: { name: namespace.name }, operation: 'PUBLISH' },
+  };
+  const outcome = namespace.handlers?.onPublish(ctx) ?? { ok: true, value: ctx.events ?? [] };
+  if (!outcome.ok) return { ok: false, status: 403, error: outcome.error };
+  const byId = new Map((outcome.value ?? []).map((e) => [e.id, e]));
+  const successful: SuccessfulEvent[] = [];
+  const delivered: string[] = [];
+  for (const { id, index } of values) {
+    const result = byId.get(id);
+    if (result && 'error' in result) {
+      failed.push({ identifier: id, index, code: 'CustomError', message: result.error });
+      continue;
+    }
+    // An event the handler left out, or all of them after `null`, was accepted but is not broadcast.
+    successful.push({ identifier: id, index });
+    if (!result) continue;
+    const text = JSON.stringify(result.payload) ?? 'null';
+    if (Buffer.byteLength(text, 'utf8') > MAX_EVENT_BYTES) {
+      successful.pop();
+      failed.push({ identifier: id, index, code: 'EventTooLargeException', message: 'Transformed event is larger than 240KB' });
+    } else delivered.push(text);
+  }
+  failed.sort((a, b) => a.index - b.index);
   return { ok: true, channel, successful, failed, delivered };
 }

@@ -13,11 +13,12 @@ import { dataFrames, encodeServerMessage } from '../protocol/server-frame';
 import { CONNECT_SIGNING_BODY, publishSigningBody, subscribeSigningBody } from '../protocol/signing-body';
 import { checkAuthorization, headerRecord, type AuthConfig, type AuthOutcome, type HeaderRecord } from './auth';
 import { checkPublish, WEBSOCKET_ERRORS, type PublishCheck } from './publish-check';
+import type { Namespaces } from './namespaces';
 import { SubscriptionIndex } from './subscription-index';
 
 export interface RealtimeOptions {
   auth: AuthConfig;
-  namespaces: ReadonlySet<string>;
+  namespaces: Namespaces;
   keepAliveIntervalMs: number;
   connectionTimeoutMs: number;
   maxSubscriptionsPerConnection: number;
@@ -213,7 +214,15 @@ export class RealtimeServer {
     } catch {
       return refuse({ errorType: 'BadRequestException', message: 'Invalid Channel Format' });
     }
-    if (!this.#options.namespaces.has(channel.namespace)) return refuse({ errorType: 'UnauthorizedException' });
+    const namespace = this.#options.namespaces.get(channel.namespace);
+    if (!namespace) return refuse({ errorType: 'UnauthorizedException' });
+    if (!namespace.allows('subscribe', outcome.modes)) return refuse({ errorType: 'UnauthorizedException', message: 'You are not authorized to make this call.' });
+    const allowed = namespace.handlers?.onSubscribe({
+      channel: channel.path,
+      identity: outcome.identity,
+      info: { channel: { path: channel.path, segments: channel.path.split('/').filter(Boolean) }, channelNamespace: { name: namespace.name }, operation: 'SUBSCRIBE' },
+    });
+    if (allowed && !allowed.ok) return refuse(allowed.error);
     const max = this.#options.maxSubscriptionsPerConnection;
     if (conn.subscriptions.size >= max) return refuse({ errorType: 'MaxSubscriptionsReachedError', message: `Max number of ${max} subscriptions reached` });
     const sub: ServerSubscription = { id: message.id, connection: conn, channel };
@@ -236,7 +245,7 @@ export class RealtimeServer {
     const outcome = checkAuthorization(headerRecord(message.authorization), () => this.#publishSigningBody(message), this.#options.auth);
     if (!outcome.ok) return refuse(outcome.error);
     if (this.#overRate(conn)) return refuse(WEBSOCKET_ERRORS.throttled);
-    const check: PublishCheck = checkPublish(message.channel, message.events, this.#options.namespaces, WEBSOCKET_ERRORS, this.#options.throttled);
+    const check: PublishCheck = checkPublish(message.channel, message.events, this.#options.namespaces, outcome, WEBSOCKET_ERRORS, this.#options.throttled);
     if (!check.ok) return refuse(check.error);
     send(conn, { type: 'publish_success', id: message.id, successful: check.successful, failed: check.failed });
     this.deliver(check);

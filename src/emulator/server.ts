@@ -10,6 +10,7 @@ import { createHttpHandler } from './http-handler';
 import type { EmulatorAppClient, EmulatorIdentityPool, EmulatorUser, IdentityConfig } from './identity-config';
 import { IdentityIssuer } from './identity-issuer';
 import { createIdentityRoutes } from './identity-routes';
+import { Namespaces, type NamespaceConfig } from './namespaces';
 import { RealtimeServer, type RealtimeEvents } from './realtime-handler';
 import type { SigV4Key } from './sigv4-verifier';
 
@@ -23,8 +24,13 @@ export interface EmulatorOptions {
   /** Accepted Cognito / OIDC / Lambda tokens (with or without `Bearer `). */
   tokens?: string[];
   iam?: SigV4Key[];
-  /** Channel namespaces; the first channel segment must be one (default `default`). */
-  namespaces?: string[];
+  /**
+   * Channel namespaces; the first channel segment must be one (default `default`). A name, or a namespace with the auth
+   * modes allowed to publish and to subscribe (all the API's when absent) and its code handlers (an absolute path).
+   */
+  namespaces?: Array<string | NamespaceConfig>;
+  /** Where the emulator writes what handlers log and when they reload (default: nowhere). */
+  log?: (line: string) => void;
   /** Serve https/wss. */
   tls?: { cert: string | Buffer; key: string | Buffer };
   keepAliveIntervalMs?: number;
@@ -146,7 +152,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   const issuer = new IdentityIssuer(`https://cognito-idp.${region}.amazonaws.com/${identity.userPoolId}`, () => options.tokenTtlSeconds ?? 3600, now);
   const auth = authConfig(options, issuer);
   const identityCalls = new Map<string, number>();
-  const namespaces = new Set(options.namespaces?.length ? options.namespaces : ['default']);
+  const namespaces = new Namespaces(options.namespaces ?? [], options.log ?? (() => {}));
   const events = new EventEmitter<EmulatorEvents>();
   let throttleCount = 0;
   let httpPublishRequests = 0;
@@ -235,6 +241,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       closedAtExpiry: realtime.closedAtExpiry,
     }),
     async stop() {
+      namespaces.close();
       realtime.dropConnections();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

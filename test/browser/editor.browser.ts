@@ -117,6 +117,13 @@ describe('the editor in a real browser', function () {
     await shoot('editor-endpoint-security.png');
     await openTab('advanced');
     assert.ok(await visible('#node-config-input-reconnectBaseDelay'));
+    await openTab('queue');
+    assert.equal(await page.inputValue('#node-config-input-queueStore'), 'memory', 'an endpoint saved before the setting keeps the memory store');
+    assert.equal(await visible('#node-config-input-queueMaxMB'), false, 'the file size bound only with the file store');
+    await page.selectOption('#node-config-input-queueStore', 'file');
+    assert.ok(await visible('#node-config-input-queueMaxMB'));
+    await shoot('editor-endpoint-queue.png');
+    await page.selectOption('#node-config-input-queueStore', 'memory');
     await openTab('connection');
     await page.fill('#node-config-input-url', demo.emulator.httpUrl);
     // Test connection with the dialog's values: the example's API key (from the environment) is accepted.

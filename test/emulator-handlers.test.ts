@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Events, EventsError, apiKeyAuthorizer, iamAuthorizer, staticCredentials } from '../src/client';
+import { createEmulator, readApiConfig, type Emulator } from '../src/emulator';
+import { FAST, IAM_KEY } from './support/fixtures';
+import { Collector, sleep, waitFor } from './support/wait';
+
+// The emulator as a development server: the API declared in a config file, namespaces that allow only some auth
+// modes, and APPSYNC_JS handlers that transform, filter and fail events and refuse subscriptions, run isolated with a
+// time limit and reloaded when their file changes.
+
+const KEY = 'da2-configconfigconfigconfig';
+
+/** The README's example, as printed there. */
+const README_HANDLER = `import { util } from '@aws-appsync/utils';
+
+export function onSubscribe(ctx) {
+  if (ctx.info.channel.segments[1] === 'staff') util.unauthorized();
+}
+
+export function onPublish(ctx) {
+  return ctx.events.map(({ id, payload }) =>
+    payload === null ? { id, error: 'empty event' } : { id, payload: { ...payload, channel: ctx.info.channel.path } });
+}
+`;
+
+const HANDLERS = `import { util } from '@aws-appsync/utils';
+
+export function onSubscribe(ctx) {
+  if (ctx.info.channel.segments.at(-1) === 'forbidden') util.unauthorized();
+}
+
+export function onPublish(ctx) {
+  if (ctx.events.some((e) => e.payload.explode)) throw new Error('boom');
+  if (ctx.events.some((e) => e.payload.loop)) for (;;) {}
+  return ctx.events
+    .filter((e) => !e.payload.drop)
+    .map((e) => (e.payload.bad ? { id: e.id, error: 'bad event' } : { id: e.id, payload: { ...e.payload, channel: ctx.info.channel.path, ns: ctx.info.channelNamespace.name } }));
+}
+`;
+
+describe('the emulator as a development server', function () {
+  this.timeout(20_000);
+  let dir: string;
+  let emulator: Emulator;
+  const log: string[] = [];
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'appsync-dev-'));
+    writeFileSync(join(dir, 'handlers.mjs'), HANDLERS);
+    writeFileSync(join(dir, 'rooms.mjs'), README_HANDLER);
+    writeFileSync(
+      join(dir, 'api.json'),
+      JSON.stringify({
+        apiKeys: [KEY],
+        iam: [IAM_KEY],
+        namespaces: [
+          { name: 'default' },
+          { name: 'secure', publishAuthModes: ['AWS_IAM'], subscribeAuthModes: ['AWS_IAM'] },
+          { name: 'handled', codeHandlers: './handlers.mjs' },
+          { name: 'rooms', publishAuthModes: ['API_KEY'], subscribeAuthModes: ['API_KEY', 'AWS_IAM'], codeHandlers: './rooms.mjs' },
+        ],
+      }),
+    );
+    emulator = await createEmulator({ ...readApiConfig(join(dir, 'api.json')), log: (l) => log.push(l) });
+  });
+  after(async () => {
+    await emulator.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const apiKey = () => new Events(emulator.httpUrl).createWebSocketClient(apiKeyAuthorizer(KEY), FAST);
+  const iam = () => new Events({ url: emulator.httpUrl, region: 'us-east-1' }).createWebSocketClient(iamAuthorizer({ region: 'us-east-1', credentials: staticCredentials(IAM_KEY) }), FAST);
+
+  it('refuses a config it cannot use, naming the field', () => {
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ namespaces: [{ name: 'x', publishAuthModes: ['API_KEYS'] }] }));
+    assert.throws(() => readApiConfig(join(dir, 'bad.json')), /bad\.json: namespaces\[0\]\.publishAuthModes: "API_KEYS" is not an auth mode/);
+  });
+
+  it('a namespace that allows only IAM refuses an API key, for publish and subscribe, and takes IAM', async () => {
+    const key = apiKey();
+    const signed = iam();
+    try {
+      await assert.rejects(key.publish('secure/x', [1]), (err: EventsError) => err.errorType === 'UnauthorizedException');
+      await assert.rejects(key.subscribe('secure/x').ready, (err: EventsError) => err.errorType === 'UnauthorizedException');
+      await signed.subscribe('secure/x').ready;
+      assert.equal((await signed.publish('secure/x', [1])).successful.length, 1);
+      assert.equal((await key.publish('default/x', [1])).successful.length, 1, 'other namespaces allow every mode');
+    } finally {
+      await Promise.all([key.disconnect(false), signed.disconnect(false)]);
+    }
+  });
+
+  it('onSubscribe refuses a channel with Unauthorized; onPublish transforms, filters and fails single events', async () => {
+    const client = apiKey();
+    try {
+      await assert.rejects(client.subscribe('handled/forbidden').ready, (err: EventsError) => err.errorType === 'Unauthorized');
+      const got = new Collector<unknown>();
+      await client.subscribe('handled/*', { onEvent: got.push }).ready;
+      const result = await client.publish('handled/room', [{ n: 1 }, { n: 2, drop: true }, { n: 3, bad: true }]);
+      assert.deepEqual(result.successful.map((s) => s.index), [0, 1], 'a dropped event was accepted, just not broadcast');
+      assert.deepEqual(result.failed.map((f) => [f.index, f.message]), [[2, 'bad event']]);
+      assert.deepEqual(await got.waitFor(1), [{ n: 1, channel: '/handled/room', ns: 'handled' }]);
+    } finally {
+      await client.disconnect(false);
+    }
+  });
+
+  it("the README's handler stamps each event with its channel, refuses rooms/staff and fails empty events", async () => {
+    const client = apiKey();
+    try {
+      await assert.rejects(client.subscribe('rooms/staff').ready, (err: EventsError) => err.errorType === 'Unauthorized');
+      const got = new Collector<unknown>();
+      await client.subscribe('rooms/*', { onEvent: got.push }).ready;
+      const result = await client.publish('rooms/lobby', [{ text: 'hi' }, null]);
+      assert.deepEqual(result.failed.map((f) => [f.index, f.message]), [[1, 'empty event']]);
+      assert.deepEqual(await got.waitFor(1), [{ text: 'hi', channel: '/rooms/lobby' }]);
+    } finally {
+      await client.disconnect(false);
+    }
+  });
+
+  it('a handler that throws or loops gets an error answer, and the server goes on', async () => {
+    const client = apiKey();
+    try {
+      await assert.rejects(client.publish('handled/x', [{ explode: true }]), (err: EventsError) => /onPublish failed: boom/.test(err.message));
+      const started = Date.now();
+      await assert.rejects(client.publish('handled/x', [{ loop: true }]), (err: EventsError) => /onPublish failed: Script execution timed out/.test(err.message));
+      assert.ok(Date.now() - started < 3_000, 'stopped by the time limit');
+      assert.equal((await client.publish('handled/x', [{ n: 1 }])).successful.length, 1);
+    } finally {
+      await client.disconnect(false);
+    }
+  });
+
+  it('reloads the handlers when their file changes', async () => {
+    const client = apiKey();
+    try {
+      const got = new Collector<unknown>();
+      await client.subscribe('handled/reload', { onEvent: got.push }).ready;
+      writeFileSync(join(dir, 'handlers.mjs'), `export function onPublish(ctx) { return ctx.events.map((e) => ({ id: e.id, payload: 'v2' })); }\n`);
+      await waitFor(() => log.filter((l) => l.includes('handlers loaded')).length >= 2, 'the reload');
+      await sleep(50);
+      await client.publish('handled/reload', [{ n: 1 }]);
+      assert.deepEqual(await got.waitFor(1), ['v2']);
+    } finally {
+      writeFileSync(join(dir, 'handlers.mjs'), HANDLERS);
+    writeFileSync(join(dir, 'rooms.mjs'), README_HANDLER);
+      await client.disconnect(false);
+    }
+  });
+});
