@@ -15,16 +15,22 @@ export interface HttpPublishContext {
   deliver(check: Extract<PublishCheck, { ok: true }>): void;
   /** The identity stand-ins (identity-routes.ts): answers whether they took the request. */
   identity(req: IncomingMessage, res: ServerResponse): boolean;
+  /** The web console (web-console.ts): answers whether it took the request. */
+  console(req: IncomingMessage, res: ServerResponse): boolean;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'access-control-allow-origin': '*' });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'access-control-allow-origin': '*', ...headers });
   res.end(text);
 }
 
+/**
+ * An error answer: `{"errors": [...]}` (protocol.md §2.4), with the type also in `x-amzn-ErrorType`, the header AppSync's
+ * GraphQL endpoints send and AWS clients read the error's name from (that the Events endpoint sends it is UNCERTAIN).
+ */
 function sendErrors(res: ServerResponse, status: number, error: ServiceErrorEntry): void {
-  sendJson(res, status, { errors: [error] });
+  sendJson(res, status, { errors: [error] }, { 'x-amzn-errortype': error.errorType ?? 'UnknownError', 'access-control-expose-headers': 'x-amzn-errortype' });
 }
 
 // How the service answers an oversized body is not documented (protocol.md §2.4, UNCERTAIN): 413 as API Gateway does.
@@ -82,7 +88,7 @@ export function createHttpHandler(ctx: HttpPublishContext): (req: IncomingMessag
       res.end();
       return;
     }
-    if (ctx.identity(req, res)) return;
+    if (ctx.identity(req, res) || ctx.console(req, res)) return;
     if (url.pathname !== '/event') return sendErrors(res, 404, { errorType: 'NotFoundException', message: `No route for ${url.pathname}; publish with POST /event` });
     if (req.method !== 'POST') return sendErrors(res, 405, { errorType: 'UnsupportedOperation', message: 'Publishing with POST is the only supported action over the endpoint' });
     ctx.received();

@@ -6,7 +6,7 @@ import type { HandlerContext } from './code-handlers';
 import type { AuthMode, Namespace, Namespaces } from './namespaces';
 
 export type PublishCheck =
-  | { ok: true; channel: ParsedChannel; successful: SuccessfulEvent[]; failed: FailedEvent[]; delivered: string[] }
+  | { ok: true; channel: ParsedChannel; successful: SuccessfulEvent[]; failed: FailedEvent[]; delivered: string[]; dropped: number }
   | { ok: false; status: number; error: ServiceErrorEntry };
 
 /** The errors whose wording differs between the transports. */
@@ -84,7 +84,7 @@ export function checkPublish(channelText: string, eventTexts: readonly string[],
     delivered.push(text);
     values.push({ id: identifier, payload: value, index });
   });
-  if (!namespace.handlers) return { ok: true, channel, successful, failed, delivered };
+  if (!namespace.handlers) return { ok: true, channel, successful, failed, delivered, dropped: 0 };
   return handled(namespace, channel, publisher, values, failed);
 }
 
@@ -117,5 +117,5 @@ function handled(namespace: Namespace, channel: ParsedChannel, publisher: Publis
     } else delivered.push(text);
   }
   failed.sort((a, b) => a.index - b.index);
-  return { ok: true, channel, successful, failed, delivered };
+  return { ok: true, channel, successful, failed, delivered, dropped: values.length - delivered.length };
 }

@@ -72,6 +72,8 @@ export class RealtimeServer {
   readonly #index = new SubscriptionIndex<ServerSubscription>();
   readonly #wss: WebSocketServer;
   totalConnections = 0;
+  /** Valid events an `onPublish` handler did not broadcast (left out, failed, or all dropped with `null`). */
+  droppedByHandlers = 0;
   /** Connections closed because the token or temporary key they were opened with expired. */
   closedAtExpiry = 0;
   publishedEvents = 0;
@@ -90,6 +92,11 @@ export class RealtimeServer {
 
   get openConnections(): number {
     return this.#connections.size;
+  }
+
+  /** Each open connection and the channels it is subscribed to (the web console's view). */
+  connectionsView(): Array<{ id: string; channels: string[] }> {
+    return [...this.#connections].map((c) => ({ id: c.id, channels: [...c.subscriptions.values()].map((s) => s.channel.path) }));
   }
 
   get subscriptionCount(): number {
@@ -126,6 +133,7 @@ export class RealtimeServer {
   /** An accepted publish, from either transport: counted, and fanned out. */
   deliver(check: Extract<PublishCheck, { ok: true }>): void {
     this.publishedEvents += check.delivered.length;
+    this.droppedByHandlers += check.dropped;
     this.fanOut(check.channel, check.delivered);
     this.#options.events.emit('published', check.channel.path, check.delivered);
   }

@@ -11,6 +11,7 @@ import type { EmulatorAppClient, EmulatorIdentityPool, EmulatorUser, IdentityCon
 import { IdentityIssuer } from './identity-issuer';
 import { createIdentityRoutes } from './identity-routes';
 import { Namespaces, type NamespaceConfig } from './namespaces';
+import { createConsoleRoutes } from './web-console';
 import { RealtimeServer, type RealtimeEvents } from './realtime-handler';
 import type { SigV4Key } from './sigv4-verifier';
 
@@ -86,6 +87,8 @@ export interface EmulatorStats {
   publishedEvents: number;
   /** `POST /event` requests received, answered or refused. */
   httpPublishRequests: number;
+  /** Valid events that `onPublish` handlers did not broadcast. */
+  droppedByHandlers: number;
   /**
    * Calls to the identity stand-ins by operation: `InitiateAuth USER_PASSWORD_AUTH`, `InitiateAuth REFRESH_TOKEN_AUTH`,
    * `GetId`, `GetCredentialsForIdentity`, `oauth2/token`.
@@ -178,6 +181,21 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     received: () => httpPublishRequests++,
     deliver: (check) => realtime.deliver(check),
     identity: createIdentityRoutes(identity, issuer, identityCalls),
+    console: createConsoleRoutes({
+      namespaces,
+      events,
+      deliver: (check) => realtime.deliver(check),
+      state: () => ({
+        counters: {
+          'open connections': realtime.openConnections,
+          subscriptions: realtime.subscriptionCount,
+          'events broadcast': realtime.publishedEvents,
+          'dropped by handlers': realtime.droppedByHandlers,
+          'HTTP publishes': httpPublishRequests,
+        },
+        connections: realtime.connectionsView(),
+      }),
+    }),
   });
 
   // A socket that never finishes its request headers (or its upgrade) is closed after 10 s, checked every second.
@@ -238,6 +256,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       publishedEvents: realtime.publishedEvents,
       httpPublishRequests,
       identityCalls: Object.fromEntries(identityCalls),
+      droppedByHandlers: realtime.droppedByHandlers,
       closedAtExpiry: realtime.closedAtExpiry,
     }),
     async stop() {
