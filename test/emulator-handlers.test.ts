@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Events, EventsError, apiKeyAuthorizer, iamAuthorizer, staticCredentials } from '../src/client';
+import { Events, EventsError, apiKeyAuthorizer, authTokenAuthorizer, iamAuthorizer, staticCredentials } from '../src/client';
 import { createEmulator, readApiConfig, type Emulator } from '../src/emulator';
 import { FAST, IAM_KEY } from './support/fixtures';
 import { Collector, sleep, waitFor } from './support/wait';
@@ -51,6 +51,16 @@ describe('the emulator as a development server', function () {
     dir = mkdtempSync(join(tmpdir(), 'appsync-dev-'));
     writeFileSync(join(dir, 'handlers.mjs'), HANDLERS);
     writeFileSync(join(dir, 'rooms.mjs'), README_HANDLER);
+    writeFileSync(join(dir, 'stamp.mjs'), `export function onPublish(ctx) { return ctx.events.map((e) => ({ id: e.id, payload: { ...e.payload, by: ctx.identity && ctx.identity.handlerContext } })); }\n`);
+    writeFileSync(
+      join(dir, 'authorizer.mjs'),
+      `export async function handler(event) {
+  await new Promise((r) => setTimeout(r, 5));
+  if (event.authorizationToken === 'explode') throw new Error('authorizer failed');
+  return { isAuthorized: event.authorizationToken.startsWith('allow-'), handlerContext: { user: event.authorizationToken.slice(6), operation: event.requestContext.operation } };
+}
+`,
+    );
     writeFileSync(
       join(dir, 'api.json'),
       JSON.stringify({
@@ -61,7 +71,9 @@ describe('the emulator as a development server', function () {
           { name: 'secure', publishAuthModes: ['AWS_IAM'], subscribeAuthModes: ['AWS_IAM'] },
           { name: 'handled', codeHandlers: './handlers.mjs' },
           { name: 'rooms', publishAuthModes: ['API_KEY'], subscribeAuthModes: ['API_KEY', 'AWS_IAM'], codeHandlers: './rooms.mjs' },
+          { name: 'lambda', publishAuthModes: ['AWS_LAMBDA'], subscribeAuthModes: ['AWS_LAMBDA'], codeHandlers: './stamp.mjs' },
         ],
+        lambdaAuthorizer: './authorizer.mjs',
       }),
     );
     emulator = await createEmulator({ ...readApiConfig(join(dir, 'api.json')), log: (l) => log.push(l) });
@@ -122,6 +134,31 @@ describe('the emulator as a development server', function () {
     }
   });
 
+  it('a Lambda authorizer stand-in decides for tokens, in order, and its handlerContext reaches the handlers', async () => {
+    const token = (t: string) => new Events(emulator.httpUrl).createWebSocketClient(authTokenAuthorizer(t), { ...FAST, authRetryDelayMs: 60_000 });
+    const alice = token('allow-alice');
+    const denied = token('deny-bob');
+    const broken = token('explode');
+    const key = apiKey();
+    try {
+      const got = new Collector<unknown>();
+      // Subscribe and publish on one connection, each answer waiting for the authorizer: the subscription is made first.
+      const subscribed = alice.subscribe('lambda/room', { onEvent: got.push }).ready;
+      const published = alice.publish('lambda/room', [{ text: 'hi' }]);
+      await subscribed;
+      await published;
+      assert.deepEqual(await got.waitFor(1), [{ text: 'hi', by: { user: 'alice', operation: 'EVENT_PUBLISH' } }]);
+      await assert.rejects(denied.connect(), (err: EventsError) => err.errorType === 'UnauthorizedException');
+      await assert.rejects(broken.connect(), (err: EventsError) => err.errorType === 'UnauthorizedException');
+      assert.ok(log.some((l) => l.includes('authorizer failed')), 'the failure is in the log');
+      await assert.rejects(key.publish('lambda/room', [1]), (err: EventsError) => err.errorType === 'UnauthorizedException', 'the namespace allows only AWS_LAMBDA');
+      const http = new Events(emulator.httpUrl).createRestClient(authTokenAuthorizer('allow-carol'));
+      assert.equal((await http.publish('lambda/room', [{ text: 'over http' }])).successful.length, 1);
+    } finally {
+      await Promise.all([alice, denied, broken, key].map((c) => c.disconnect(false)));
+    }
+  });
+
   it('a handler that throws or loops gets an error answer, and the server goes on', async () => {
     const client = apiKey();
     try {
@@ -148,6 +185,16 @@ describe('the emulator as a development server', function () {
     } finally {
       writeFileSync(join(dir, 'handlers.mjs'), HANDLERS);
     writeFileSync(join(dir, 'rooms.mjs'), README_HANDLER);
+    writeFileSync(join(dir, 'stamp.mjs'), `export function onPublish(ctx) { return ctx.events.map((e) => ({ id: e.id, payload: { ...e.payload, by: ctx.identity && ctx.identity.handlerContext } })); }\n`);
+    writeFileSync(
+      join(dir, 'authorizer.mjs'),
+      `export async function handler(event) {
+  await new Promise((r) => setTimeout(r, 5));
+  if (event.authorizationToken === 'explode') throw new Error('authorizer failed');
+  return { isAuthorized: event.authorizationToken.startsWith('allow-'), handlerContext: { user: event.authorizationToken.slice(6), operation: event.requestContext.operation } };
+}
+`,
+    );
       await client.disconnect(false);
     }
   });

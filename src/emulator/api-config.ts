@@ -10,6 +10,7 @@ export interface ApiConfig {
   tokens?: string[];
   iam?: SigV4Key[];
   namespaces?: NamespaceConfig[];
+  lambdaAuthorizer?: string;
 }
 
 class ConfigError extends Error {}
@@ -65,9 +66,15 @@ export function readApiConfig(file: string): ApiConfig {
   }
   try {
     if (!isJsonObject(parsed)) throw new ConfigError('the file must hold a JSON object');
-    if (parsed.lambdaAuthorizer !== undefined) throw new ConfigError('lambdaAuthorizer is not supported by this version of the emulator yet');
+    if (parsed.lambdaAuthorizer !== undefined && typeof parsed.lambdaAuthorizer !== 'string') throw new ConfigError('lambdaAuthorizer must be a path');
     const folder = dirname(resolve(file));
-    return { apiKeys: strings(parsed.apiKeys, 'apiKeys'), tokens: strings(parsed.tokens, 'tokens'), iam: iamKeys(parsed.iam), namespaces: namespaces(parsed.namespaces, folder) };
+    return {
+      apiKeys: strings(parsed.apiKeys, 'apiKeys'),
+      tokens: strings(parsed.tokens, 'tokens'),
+      iam: iamKeys(parsed.iam),
+      namespaces: namespaces(parsed.namespaces, folder),
+      lambdaAuthorizer: parsed.lambdaAuthorizer === undefined ? undefined : resolve(folder, parsed.lambdaAuthorizer),
+    };
   } catch (err) {
     throw new Error(`${file}: ${err instanceof Error ? err.message : String(err)}`);
   }

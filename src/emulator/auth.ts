@@ -1,8 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { parseChannel } from '../protocol/channel';
 import type { ServiceErrorEntry } from '../protocol/messages';
 import { SIGNING_PATH } from '../protocol/signing-body';
 import type { IdentityIssuer } from './identity-issuer';
 import type { AuthMode } from './namespaces';
+import type { LambdaAuthorizer, LambdaOperation } from './lambda-authorizer';
 import { verifySigV4, type SigV4Key } from './sigv4-verifier';
 
 export interface AuthConfig {
@@ -12,6 +14,8 @@ export interface AuthConfig {
   iam: ReadonlyMap<string, SigV4Key>;
   /** The tokens and temporary keys of the identity stand-ins, accepted until they expire. */
   issued: IdentityIssuer;
+  /** Asked about tokens nothing else accepts (AWS_LAMBDA). */
+  lambda?: LambdaAuthorizer;
   now: () => Date;
 }
 
@@ -90,4 +94,33 @@ export function checkAuthorization(h: HeaderRecord, body: string | Buffer | (() 
   // The identity of a user pool token, as a handler sees it (D-HANDLERS context reference).
   const identity = { sub: claims.sub, issuer: claims.iss, username: claims['cognito:username'] ?? claims.username ?? claims.client_id, claims, sourceIp: ['127.0.0.1'] };
   return { ok: true, modes: ['AMAZON_COGNITO_USER_POOLS', 'OPENID_CONNECT'], identity, expiresAt };
+}
+
+/** What an operation is, for a Lambda authorizer: which operation, and on which channel. */
+export interface AuthRequest {
+  operation: LambdaOperation;
+  channel?: { namespace: string; path: string };
+}
+
+/**
+ * `checkAuthorization`, then, for a token it does not accept, the Lambda authorizer if there is one: at once when the
+ * answer is known, as a promise when the Lambda stand-in is asked.
+ */
+export function authorize(h: HeaderRecord, body: string | Buffer | (() => string), config: AuthConfig, request: AuthRequest): AuthOutcome | Promise<AuthOutcome> {
+  const outcome = checkAuthorization(h, body, config);
+  const authorization = h['authorization'];
+  if (outcome.ok || !config.lambda || h['x-api-key'] !== undefined || authorization === undefined || authorization.startsWith('AWS4-HMAC-SHA256')) return outcome;
+  return config.lambda.authorize(authorization.replace(/^Bearer\s+/i, ''), request.operation, request.channel).then(
+    (verdict): AuthOutcome => (verdict.isAuthorized ? { ok: true, modes: ['AWS_LAMBDA'], identity: { handlerContext: verdict.handlerContext } } : outcome),
+  );
+}
+
+/** The channel of an operation as a Lambda authorizer hears of it, when it is a channel at all. */
+export function channelOf(text: string): { namespace: string; path: string } | undefined {
+  try {
+    const channel = parseChannel(text, 'subscribe');
+    return { namespace: channel.namespace, path: channel.path };
+  } catch {
+    return undefined;
+  }
 }

@@ -10,9 +10,9 @@ const USAGE = `Usage: appsync-events-local [options]
 
 A local AWS AppSync Events server: POST /event and the WebSocket at /event/realtime.
 
-  --config FILE               the API as JSON: apiKeys, tokens, iam, namespaces with publishAuthModes,
-                              subscribeAuthModes and codeHandlers (paths relative to the file); the
-                              other options add to it
+  --config FILE               the API as JSON: apiKeys, tokens, iam, lambdaAuthorizer, namespaces with
+                              publishAuthModes, subscribeAuthModes and codeHandlers (paths relative to
+                              the file); the other options add to it
   --host HOST                 address to listen on (default 127.0.0.1)
   --port PORT                 port (default 4010; 0 picks a free one)
   --region REGION             region for IAM signatures (default us-east-1)
@@ -118,6 +118,7 @@ async function main(): Promise<void> {
     tokens: both(config.tokens, values.token),
     iam: both(config.iam, iam),
     namespaces: both<string | NamespaceConfig>(config.namespaces, values.namespace),
+    lambdaAuthorizer: config.lambdaAuthorizer,
     log: (line) => process.stderr.write(`appsync-events-local: ${line}\n`),
     users,
     clients,

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MAX_CLIENT_REQUEST_BYTES } from '../protocol/limits';
 import { isJsonObject, type ServiceErrorEntry } from '../protocol/messages';
-import { checkAuthorization, headerRecord, type AuthConfig } from './auth';
+import { authorize, channelOf, headerRecord, type AuthConfig, type AuthOutcome } from './auth';
 import type { Namespaces } from './namespaces';
 import { checkPublish, HTTP_ERRORS, type PublishCheck } from './publish-check';
 
@@ -93,14 +93,18 @@ export function createHttpHandler(ctx: HttpPublishContext): (req: IncomingMessag
     if (req.method !== 'POST') return sendErrors(res, 405, { errorType: 'UnsupportedOperation', message: 'Publishing with POST is the only supported action over the endpoint' });
     ctx.received();
     readBody(req, res, (body) => {
-      const outcome = checkAuthorization(headerRecord(req.headers), body, ctx.auth);
-      if (!outcome.ok) return sendErrors(res, outcome.status, { errorType: outcome.error.errorType, message: outcome.error.message });
       const request = parsePublishBody(body);
-      if (!request) return sendErrors(res, 400, { errorType: 'BadRequestException', message: 'The body must be {"channel": string, "events": [string]}' });
-      const check = checkPublish(request.channel, request.events, ctx.namespaces, outcome, HTTP_ERRORS, ctx.throttled);
-      if (!check.ok) return sendErrors(res, check.status, check.error);
-      sendJson(res, 200, { failed: check.failed, successful: check.successful });
-      ctx.deliver(check);
+      const answer = (outcome: AuthOutcome) => {
+        if (!outcome.ok) return sendErrors(res, outcome.status, { errorType: outcome.error.errorType, message: outcome.error.message });
+        if (!request) return sendErrors(res, 400, { errorType: 'BadRequestException', message: 'The body must be {"channel": string, "events": [string]}' });
+        const check = checkPublish(request.channel, request.events, ctx.namespaces, outcome, HTTP_ERRORS, ctx.throttled);
+        if (!check.ok) return sendErrors(res, check.status, check.error);
+        sendJson(res, 200, { failed: check.failed, successful: check.successful });
+        ctx.deliver(check);
+      };
+      const outcome = authorize(headerRecord(req.headers), body, ctx.auth, { operation: 'EVENT_PUBLISH', channel: request ? channelOf(request.channel) : undefined });
+      if (outcome instanceof Promise) void outcome.then(answer);
+      else answer(outcome);
     });
   };
 }

@@ -11,7 +11,7 @@ import { AUTH_SUBPROTOCOL_PREFIX, EVENTS_SUBPROTOCOL, MAX_CLIENT_REQUEST_BYTES, 
 import type { ClientMessage, ServerMessage, ServiceErrorEntry } from '../protocol/messages';
 import { dataFrames, encodeServerMessage } from '../protocol/server-frame';
 import { CONNECT_SIGNING_BODY, publishSigningBody, subscribeSigningBody } from '../protocol/signing-body';
-import { checkAuthorization, headerRecord, type AuthConfig, type AuthOutcome, type HeaderRecord } from './auth';
+import { authorize, channelOf, headerRecord, type AuthConfig, type AuthOutcome, type HeaderRecord } from './auth';
 import { checkPublish, WEBSOCKET_ERRORS, type PublishCheck } from './publish-check';
 import type { Namespaces } from './namespaces';
 import { SubscriptionIndex } from './subscription-index';
@@ -50,6 +50,8 @@ interface Connection {
   corked: boolean;
   greeted: boolean;
   timers: NodeJS.Timeout[];
+  /** The message being authorized by the Lambda authorizer, which the next ones wait for. */
+  waiting?: Promise<void>;
 }
 
 interface ServerSubscription {
@@ -116,8 +118,12 @@ export class RealtimeServer {
     }
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
     if (!offered.includes(EVENTS_SUBPROTOCOL)) return rejectUpgrade(socket, 400, 'Bad Request');
-    const auth = checkAuthorization(connectHeaders(req, offered), CONNECT_SIGNING_BODY, this.#options.auth);
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, auth));
+    const auth = authorize(connectHeaders(req, offered), CONNECT_SIGNING_BODY, this.#options.auth, { operation: 'EVENT_CONNECT' });
+    const upgrade = (outcome: AuthOutcome) => {
+      if (!socket.destroyed) this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, outcome));
+    };
+    if (auth instanceof Promise) void auth.then(upgrade);
+    else upgrade(auth);
   }
 
   /** One `data` frame per event per matching subscription; `event` is the published JSON text (D-WS). */
@@ -174,7 +180,13 @@ export class RealtimeServer {
     }
     ws.on('message', (data, isBinary) => {
       if (isBinary) return send(conn, { type: 'error', errors: [{ errorType: 'UnsupportedOperation', message: 'Binary frames are not supported' }] });
-      this.#onMessage(conn, data.toString());
+      // A message waiting for the Lambda authorizer holds back the ones after it: the service answers in order.
+      const text = data.toString();
+      if (conn.waiting) conn.waiting = conn.waiting.then(() => this.#onMessage(conn, text));
+      else {
+        const waiting = this.#onMessage(conn, text);
+        if (waiting) conn.waiting = waiting.finally(() => conn.waiting === waiting && (conn.waiting = undefined));
+      }
     });
     ws.on('close', () => {
       for (const t of conn.timers) clearTimeout(t);
@@ -185,7 +197,7 @@ export class RealtimeServer {
     });
   }
 
-  #onMessage(conn: Connection, text: string): void {
+  #onMessage(conn: Connection, text: string): Promise<void> | void {
     const parsed = parseClientMessage(text);
     if (!parsed.ok) {
       const id = parsed.id;
@@ -209,12 +221,18 @@ export class RealtimeServer {
     }
   }
 
-  #onSubscribe(conn: Connection, message: Subscribe): void {
+  #onSubscribe(conn: Connection, message: Subscribe): Promise<void> | void {
     const refuse = (error: ServiceErrorEntry) => send(conn, { type: 'subscribe_error', id: message.id, errors: [error] });
     if (!OPERATION_ID_PATTERN.test(message.id)) return refuse({ errorType: 'BadRequestException', message: 'Invalid operation id' });
     // GraphQL's wording for a reused id; the Events service's is not documented (protocol.md §3.2, UNCERTAIN).
     if (conn.subscriptions.has(message.id)) return refuse({ errorType: 'DuplicatedOperationError', message: `Subscription id ${message.id} is already in use` });
-    const outcome = checkAuthorization(headerRecord(message.authorization), () => subscribeSigningBody(message.channel), this.#options.auth);
+    const outcome = authorize(headerRecord(message.authorization), () => subscribeSigningBody(message.channel), this.#options.auth, { operation: 'EVENT_SUBSCRIBE', channel: channelOf(message.channel) });
+    if (outcome instanceof Promise) return outcome.then((o) => this.#subscribeAuthorized(conn, message, o));
+    this.#subscribeAuthorized(conn, message, outcome);
+  }
+
+  #subscribeAuthorized(conn: Connection, message: Subscribe, outcome: AuthOutcome): void {
+    const refuse = (error: ServiceErrorEntry) => send(conn, { type: 'subscribe_error', id: message.id, errors: [error] });
     if (!outcome.ok) return refuse(outcome.error);
     let channel: ParsedChannel;
     try {
@@ -247,10 +265,16 @@ export class RealtimeServer {
     send(conn, { type: 'unsubscribe_success', id });
   }
 
-  #onPublish(conn: Connection, message: Publish): void {
+  #onPublish(conn: Connection, message: Publish): Promise<void> | void {
     const refuse = (error: ServiceErrorEntry) => send(conn, { type: 'publish_error', id: message.id, errors: [error] });
     if (!OPERATION_ID_PATTERN.test(message.id)) return refuse({ errorType: 'BadRequestException', message: 'Invalid operation id' });
-    const outcome = checkAuthorization(headerRecord(message.authorization), () => this.#publishSigningBody(message), this.#options.auth);
+    const outcome = authorize(headerRecord(message.authorization), () => this.#publishSigningBody(message), this.#options.auth, { operation: 'EVENT_PUBLISH', channel: channelOf(message.channel) });
+    if (outcome instanceof Promise) return outcome.then((o) => this.#publishAuthorized(conn, message, o));
+    this.#publishAuthorized(conn, message, outcome);
+  }
+
+  #publishAuthorized(conn: Connection, message: Publish, outcome: AuthOutcome): void {
+    const refuse = (error: ServiceErrorEntry) => send(conn, { type: 'publish_error', id: message.id, errors: [error] });
     if (!outcome.ok) return refuse(outcome.error);
     if (this.#overRate(conn)) return refuse(WEBSOCKET_ERRORS.throttled);
     const check: PublishCheck = checkPublish(message.channel, message.events, this.#options.namespaces, outcome, WEBSOCKET_ERRORS, this.#options.throttled);

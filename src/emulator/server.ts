@@ -12,6 +12,7 @@ import { IdentityIssuer } from './identity-issuer';
 import { createIdentityRoutes } from './identity-routes';
 import { Namespaces, type NamespaceConfig } from './namespaces';
 import { createConsoleRoutes } from './web-console';
+import { LambdaAuthorizer } from './lambda-authorizer';
 import { RealtimeServer, type RealtimeEvents } from './realtime-handler';
 import type { SigV4Key } from './sigv4-verifier';
 
@@ -30,6 +31,8 @@ export interface EmulatorOptions {
    * modes allowed to publish and to subscribe (all the API's when absent) and its code handlers (an absolute path).
    */
   namespaces?: Array<string | NamespaceConfig>;
+  /** A Lambda authorizer stand-in module (absolute path), asked about tokens nothing else accepts (lambda-authorizer.ts). */
+  lambdaAuthorizer?: string;
   /** Where the emulator writes what handlers log and when they reload (default: nowhere). */
   log?: (line: string) => void;
   /** Serve https/wss. */
@@ -154,6 +157,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   const now = options.now ?? (() => new Date());
   const issuer = new IdentityIssuer(`https://cognito-idp.${region}.amazonaws.com/${identity.userPoolId}`, () => options.tokenTtlSeconds ?? 3600, now);
   const auth = authConfig(options, issuer);
+  if (options.lambdaAuthorizer) auth.lambda = new LambdaAuthorizer(options.lambdaAuthorizer, options.log ?? (() => {}));
   const identityCalls = new Map<string, number>();
   const namespaces = new Namespaces(options.namespaces ?? [], options.log ?? (() => {}));
   const events = new EventEmitter<EmulatorEvents>();
