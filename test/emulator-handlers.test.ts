@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Events, EventsError, apiKeyAuthorizer, authTokenAuthorizer, iamAuthorizer, staticCredentials } from '../src/client';
@@ -13,18 +13,8 @@ import { Collector, sleep, waitFor } from './support/wait';
 
 const KEY = 'da2-configconfigconfigconfig';
 
-/** The README's example, as printed there. */
-const README_HANDLER = `import { util } from '@aws-appsync/utils';
-
-export function onSubscribe(ctx) {
-  if (ctx.info.channel.segments[1] === 'staff') util.unauthorized();
-}
-
-export function onPublish(ctx) {
-  return ctx.events.map(({ id, payload }) =>
-    payload === null ? { id, error: 'empty event' } : { id, payload: { ...payload, channel: ctx.info.channel.path } });
-}
-`;
+/** The README's example handler, as it ships with the example flow. */
+const README_HANDLER = readFileSync(join(__dirname, '..', 'examples', 'handlers', 'rooms.mjs'), 'utf8');
 
 const HANDLERS = `import { util } from '@aws-appsync/utils';
 
@@ -184,17 +174,6 @@ describe('the emulator as a development server', function () {
       assert.deepEqual(await got.waitFor(1), ['v2']);
     } finally {
       writeFileSync(join(dir, 'handlers.mjs'), HANDLERS);
-    writeFileSync(join(dir, 'rooms.mjs'), README_HANDLER);
-    writeFileSync(join(dir, 'stamp.mjs'), `export function onPublish(ctx) { return ctx.events.map((e) => ({ id: e.id, payload: { ...e.payload, by: ctx.identity && ctx.identity.handlerContext } })); }\n`);
-    writeFileSync(
-      join(dir, 'authorizer.mjs'),
-      `export async function handler(event) {
-  await new Promise((r) => setTimeout(r, 5));
-  if (event.authorizationToken === 'explode') throw new Error('authorizer failed');
-  return { isAuthorized: event.authorizationToken.startsWith('allow-'), handlerContext: { user: event.authorizationToken.slice(6), operation: event.requestContext.operation } };
-}
-`,
-    );
       await client.disconnect(false);
     }
   });

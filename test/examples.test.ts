@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import appsyncNodes = require('../src/nodes');
-import type { Emulator } from '../src/emulator';
+import { createEmulator, type Emulator } from '../src/emulator';
 import { API_KEY, IAM_KEY, startEmulator } from './support/fixtures';
 import { withEnv } from './support/env';
 import { collect, helper, nodeRedPath, type FlowNode } from './support/node-red';
@@ -51,6 +51,20 @@ describe('examples', () => {
       flow.forEach((n) => types.add(n.type));
     }
     for (const t of ['events-authorizer', 'events-endpoint', 'events-publish', 'events-subscribe']) assert.ok(types.has(t), t);
+  });
+
+  it('"Channel stamp from a local handler" receives events stamped with their room, from the handler it ships with', async () => {
+    // What the example's comment says to run: --namespace default --namespace rooms:examples/handlers/rooms.mjs.
+    const withHandler = await createEmulator({ apiKeys: [API_KEY], namespaces: ['default', { name: 'rooms', codeHandlers: join(EXAMPLES, 'handlers', 'rooms.mjs') }] });
+    try {
+      await helper.load([appsyncNodes, inject], runnable(load('Channel stamp from a local handler'), withHandler));
+      const events = collect(helper.getNode('e4f0000000000006'));
+      await waitFor(() => events.length >= 1, 'an event', 8_000);
+      assert.deepEqual(events[0]!.payload, { text: 'hello', channel: '/rooms/lobby' });
+    } finally {
+      await helper.unload();
+      await withHandler.stop();
+    }
   });
 
   it('"Publish and subscribe with an API key" delivers events', async () => {

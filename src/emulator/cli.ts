@@ -19,7 +19,8 @@ A local AWS AppSync Events server: POST /event and the WebSocket at /event/realt
   --api-key KEY               accepted API key (repeatable; one is generated if no auth option is given)
   --token TOKEN               accepted Cognito/OIDC/Lambda token (repeatable)
   --iam ID:SECRET[:TOKEN]     accepted IAM access key (repeatable)
-  --namespace NAME            channel namespace (repeatable, default "default")
+  --namespace NAME[:FILE]     channel namespace (repeatable, default "default"), with the code handlers
+                              in FILE (an APPSYNC_JS module) if given
   --user NAME:PASSWORD        a user of the Cognito user pool stand-in (repeatable)
   --client ID[:SECRET]        an app client; with a secret also an OAuth2 client (repeatable)
   --identity-pool ID          a Cognito identity pool that allows guests (repeatable)
@@ -39,6 +40,12 @@ A local AWS AppSync Events server: POST /event and the WebSocket at /event/realt
 function fail(message: string): never {
   process.stderr.write(`appsync-events-local: ${message}\n\n${USAGE}`);
   process.exit(2);
+}
+
+/** `--namespace NAME` or `--namespace NAME:FILE` (a namespace name has no colon). */
+function namespaceOption(spec: string): string | NamespaceConfig {
+  const colon = spec.indexOf(':');
+  return colon < 0 ? spec : { name: spec.slice(0, colon), codeHandlers: resolve(spec.slice(colon + 1)) };
 }
 
 function integer(value: string | undefined, name: string): number | undefined {
@@ -117,7 +124,7 @@ async function main(): Promise<void> {
     apiKeys: both(config.apiKeys, values['api-key']),
     tokens: both(config.tokens, values.token),
     iam: both(config.iam, iam),
-    namespaces: both<string | NamespaceConfig>(config.namespaces, values.namespace),
+    namespaces: both<string | NamespaceConfig>(config.namespaces, values.namespace?.map(namespaceOption)),
     lambdaAuthorizer: config.lambdaAuthorizer,
     log: (line) => process.stderr.write(`appsync-events-local: ${line}\n`),
     users,
