@@ -7,7 +7,7 @@ import { emulatorForFlows } from './support/runtime';
 import { waitFor } from './support/wait';
 
 // Publishing within AppSync's quota (quoted as 25 publish requests per second per connection, protocol.md §6):
-// the emulator enforces it; the endpoint paces to `publishRate` and Batching fills each request with 5 events, or,
+// the emulator enforces it; the endpoint paces to `publishRate` and the Coalesce option fills each request with 5 events, or,
 // unpaced, retries what is throttled. Either way no message reaches Catch.
 
 const TAB = { id: 'tab', type: 'tab', label: 'quota' };
@@ -41,7 +41,7 @@ describe(`Node-RED ${nodeRedVersion}: publishing within AppSync's quota`, functi
     return { accepted, caught: caught.map((m) => m.error) };
   }
 
-  it('paced to the quota with Batching on, carries at least 90 % of quota × 5 events per second, with no error', async () => {
+  it('paced to the quota with Coalesce on, carries at least 90 % of quota × 5 events per second, with no error', async () => {
     const { accepted, caught } = await burst(QUOTA, 500);
     assert.deepEqual(caught, []);
     const seconds = (accepted.at(-1)! - accepted[0]!) / 1000;
