@@ -60,6 +60,8 @@ describe('identity that renews itself', function () {
     assert.equal(rotationTime(0, 3600_000, MAX_CONNECTION_DURATION_MS), 3540_000);
     assert.equal(rotationTime(0, 10_000, MAX_CONNECTION_DURATION_MS), 9_000);
     assert.equal(rotationTime(0, undefined, MAX_CONNECTION_DURATION_MS), MAX_CONNECTION_DURATION_MS - 60_000);
+    assert.equal(rotationTime(0, 2_000, MAX_CONNECTION_DURATION_MS), 1_500, 'at least half a second to move');
+    assert.equal(rotationTime(1_000, 1_300, MAX_CONNECTION_DURATION_MS), 1_000, 'a credential near its end: at once');
   });
 
   const calls = (name: string) => emulator.stats().identityCalls[name] ?? 0;
