@@ -65,6 +65,7 @@ export class EndpointOutbox {
   readonly #targets = new Map<string, ReplayTarget>();
   readonly #log: Logger;
   #started = false;
+  #closed = false;
 
   constructor(options: EndpointOutboxOptions) {
     this.#log = options.log;
@@ -96,7 +97,8 @@ export class EndpointOutbox {
     this.#targets.set(nodeId, target);
     if (this.#started) return;
     this.#started = true;
-    setImmediate(() => this.#sender.start());
+    // A redeploy may close the endpoint before this turn ends: a closed outbox sends nothing.
+    setImmediate(() => this.#closed || this.#sender.start());
   }
 
   detach(nodeId: string): void {
@@ -115,6 +117,7 @@ export class EndpointOutbox {
 
   /** Stops sending and closes the file; what is stored is sent by the next run (callers waiting are told so). */
   async close(): Promise<void> {
+    this.#closed = true;
     this.#sender.stop();
     await this.#sender.settledInFlight();
     const kept = new EventsError({ errorType: 'StoredForLater', message: 'the publish stays in the outbox file and is sent after the restart' });
