@@ -53,7 +53,7 @@ const acceptedDigests = new WeakMap<readonly string[], Buffer[]>();
  * Compares a presented key or token with every accepted one in constant time: hashing first gives equal
  * lengths, and no early exit tells an attacker how many characters or which key matched.
  */
-function matchesOne(candidate: string, accepted: readonly string[]): boolean {
+export function matchesOne(candidate: string, accepted: readonly string[]): boolean {
   let digests = acceptedDigests.get(accepted);
   if (!digests) acceptedDigests.set(accepted, (digests = accepted.map(digest)));
   const presented = digest(candidate);

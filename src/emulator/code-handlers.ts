@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import vm from 'node:vm';
+import type { ParsedChannel } from '../protocol/channel';
 import { isJsonObject, type ServiceErrorEntry } from '../protocol/messages';
 
 /** What a handler may run before it is stopped: AppSync bounds handlers too; its figure is not documented (UNCERTAIN). */
@@ -12,6 +13,11 @@ export interface HandlerContext {
   channel: string;
   identity: unknown;
   info: { channel: { path: string; segments: string[] }; channelNamespace: { name: string }; operation: 'PUBLISH' | 'SUBSCRIBE' };
+}
+
+/** The context of an operation on `channel` in `namespace`, as both handlers receive it. */
+export function handlerContext(channel: ParsedChannel, namespace: string, operation: 'PUBLISH' | 'SUBSCRIBE', identity: unknown): HandlerContext {
+  return { channel: channel.path, identity, info: { channel: { path: channel.path, segments: channel.segments }, channelNamespace: { name: namespace }, operation } };
 }
 
 /** An event `onPublish` returned: to broadcast (`payload`) or to fail (`error`). */

@@ -1,5 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { matchesOne } from './auth';
 import type { IdentityConfig } from './identity-config';
 import type { IdentityIssuer } from './identity-issuer';
 
@@ -24,17 +24,12 @@ function basicCredentials(headers: IncomingHttpHeaders): { id: string; secret: s
   }
 }
 
-/** Compared in constant time, as the emulator compares every secret (auth.ts). */
-function sameSecret(a: string, b: string): boolean {
-  const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
-  return timingSafeEqual(digest(a), digest(b));
-}
-
 export function clientCredentialsToken(headers: IncomingHttpHeaders, body: Buffer, config: IdentityConfig, issuer: IdentityIssuer): OAuthAnswer {
   const form = new URLSearchParams(body.toString('utf8'));
   const given = basicCredentials(headers) ?? { id: form.get('client_id') ?? '', secret: form.get('client_secret') ?? '' };
   const client = config.clients.get(given.id);
-  if (!client?.clientSecret || !sameSecret(client.clientSecret, given.secret)) return oauthError('invalid_client');
+  // Compared in constant time, as every secret the emulator checks.
+  if (!client?.clientSecret || !matchesOne(given.secret, [client.clientSecret])) return oauthError('invalid_client');
   if (form.get('grant_type') !== 'client_credentials') return oauthError('unsupported_grant_type');
   const scope = (form.get('scope') ?? '').trim();
   const { token, expiresIn } = issuer.token({ sub: client.clientId, client_id: client.clientId, token_use: 'access', scope: scope || 'default' });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { parseChannel, type ParsedChannel } from '../protocol/channel';
 import { MAX_EVENTS_PER_REQUEST, MAX_EVENT_BYTES } from '../protocol/limits';
 import type { FailedEvent, ServiceErrorEntry, SuccessfulEvent } from '../protocol/messages';
-import type { HandlerContext } from './code-handlers';
+import { handlerContext, type HandlerContext } from './code-handlers';
 import type { AuthMode, Namespace, Namespaces } from './namespaces';
 
 export type PublishCheck =
@@ -90,12 +90,7 @@ export function checkPublish(channelText: string, eventTexts: readonly string[],
 
 /** The publish as `onPublish` left it: transformed, filtered, single events failed, or refused as a whole (403, D-HANDLERS). */
 function handled(namespace: Namespace, channel: ParsedChannel, publisher: Publisher, values: Array<{ id: string; payload: unknown; index: number }>, failed: FailedEvent[]): PublishCheck {
-  const ctx: HandlerContext = {
-    events: values.map(({ id, payload }) => ({ id, payload })),
-    channel: channel.path,
-    identity: publisher.identity,
-    info: { channel: { path: channel.path, segments: channel.path.split('/').filter(Boolean) }, channelNamespace: { name: namespace.name }, operation: 'PUBLISH' },
-  };
+  const ctx: HandlerContext = { ...handlerContext(channel, namespace.name, 'PUBLISH', publisher.identity), events: values.map(({ id, payload }) => ({ id, payload })) };
   const outcome = namespace.handlers?.onPublish(ctx) ?? { ok: true, value: ctx.events ?? [] };
   if (!outcome.ok) return { ok: false, status: 403, error: outcome.error };
   const byId = new Map((outcome.value ?? []).map((e) => [e.id, e]));

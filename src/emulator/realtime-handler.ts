@@ -14,6 +14,7 @@ import { CONNECT_SIGNING_BODY, publishSigningBody, subscribeSigningBody } from '
 import { authorize, channelOf, headerRecord, type AuthConfig, type AuthOutcome, type HeaderRecord } from './auth';
 import { checkPublish, WEBSOCKET_ERRORS, type PublishCheck } from './publish-check';
 import type { Namespaces } from './namespaces';
+import { handlerContext } from './code-handlers';
 import { SubscriptionIndex } from './subscription-index';
 
 export interface RealtimeOptions {
@@ -243,11 +244,7 @@ export class RealtimeServer {
     const namespace = this.#options.namespaces.get(channel.namespace);
     if (!namespace) return refuse({ errorType: 'UnauthorizedException' });
     if (!namespace.allows('subscribe', outcome.modes)) return refuse({ errorType: 'UnauthorizedException', message: 'You are not authorized to make this call.' });
-    const allowed = namespace.handlers?.onSubscribe({
-      channel: channel.path,
-      identity: outcome.identity,
-      info: { channel: { path: channel.path, segments: channel.path.split('/').filter(Boolean) }, channelNamespace: { name: namespace.name }, operation: 'SUBSCRIBE' },
-    });
+    const allowed = namespace.handlers?.onSubscribe(handlerContext(channel, namespace.name, 'SUBSCRIBE', outcome.identity));
     if (allowed && !allowed.ok) return refuse(allowed.error);
     const max = this.#options.maxSubscriptionsPerConnection;
     if (conn.subscriptions.size >= max) return refuse({ errorType: 'MaxSubscriptionsReachedError', message: `Max number of ${max} subscriptions reached` });
