@@ -15,10 +15,11 @@ import { waitFor } from './support/wait';
 // The publish outbox: publishes written to a file before they count as queued, read back in order after a restart,
 // sent until AppSync acknowledges them, and the file kept small as it drains.
 
-function capture(): { log: Logger; warnings: string[] } {
+function capture(): { log: Logger; warnings: string[]; debug: string[] } {
   const warnings: string[] = [];
+  const debug: string[] = [];
   const ignore = () => {};
-  return { log: { error: ignore, warn: (m) => warnings.push(m), info: ignore, debug: ignore }, warnings };
+  return { log: { error: ignore, warn: (m) => warnings.push(m), info: ignore, debug: (m) => debug.push(m) }, warnings, debug };
 }
 
 const publish = (n: number) => ({ channel: '/default/outbox', events: [JSON.stringify({ n })], transport: 'websocket' as const, meta: { n } });
@@ -66,6 +67,31 @@ describe('the publish outbox file', () => {
     const reopened = open();
     assert.deepEqual(reopened.recovered.map((p) => p.meta.n), Array.from({ length: 11 }, (_, i) => i + 20));
     await reopened.close();
+  });
+
+  it('reads stored publishes while it compacts: a read racing the file swap gets its publish, and a turn of acknowledgements compacts once', async () => {
+    const { log, warnings, debug } = capture();
+    const outbox = open({ compactAfterDeadLines: 10, log });
+    for (let n = 0; n < 400; n++) await outbox.add(publish(n), never);
+    // As the sender does: acknowledgements arrive 32 at a time, while reads of the next publishes keep going.
+    let reading = true;
+    const reads: Array<number | undefined> = [];
+    const reader = (async () => {
+      while (reading) {
+        const next = [...outbox.pending()].slice(0, 32);
+        reads.push(...(await Promise.all(next.map(async ({ seq }) => ((await outbox.read(seq))?.meta.n === seq - 1 ? seq : undefined)))));
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    while (outbox.size > 0) await Promise.all([...outbox.pending()].slice(0, 32).map(({ seq }) => outbox.done(seq)));
+    reading = false;
+    await reader;
+    await outbox.close();
+    assert.ok(reads.length > 400, `${reads.length} reads`);
+    assert.ok(!reads.includes(undefined), 'every read got its own publish');
+    assert.deepEqual(warnings, []);
+    const compactions = debug.filter((m) => m.includes('compacted'));
+    assert.ok(compactions.length >= 3 && compactions.length <= 6, compactions.join('\n'));
   });
 
   it('skips a torn last record (power loss) with a warning, and a damaged line in the middle, losing nothing else', async () => {

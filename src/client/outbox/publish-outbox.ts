@@ -49,6 +49,9 @@ export class PublishOutbox {
   #deadLines = 0;
   #dropped = 0;
   #full = false;
+  /** A compaction is queued or running: publishes done meanwhile do not queue another (32 acknowledgements in one
+   * turn queued 32 rewrites of the whole file, a stall of seconds at 50,000 stored publishes). */
+  #compacting = false;
 
   constructor(options: PublishOutboxOptions) {
     this.#options = options;
@@ -201,11 +204,16 @@ export class PublishOutbox {
   }
 
   #compact(): void {
+    if (this.#compacting) return;
+    this.#compacting = true;
     void this.#appender
       .rewrite(() => {
         this.#deadLines = 0;
-        return this.#entries.slice(this.#head).filter((e) => e.durable && !e.done);
+        const live = this.#entries.slice(this.#head).filter((e) => e.durable && !e.done);
+        this.#options.log.debug(`publish outbox ${this.path}: compacted, ${live.length} stored publishes kept`);
+        return live;
       })
-      .catch((err: unknown) => this.#options.log.warn(`publish outbox ${this.path}: could not compact (${err instanceof Error ? err.message : String(err)})`));
+      .catch((err: unknown) => this.#options.log.warn(`publish outbox ${this.path}: could not compact (${err instanceof Error ? err.message : String(err)})`))
+      .finally(() => (this.#compacting = false));
   }
 }
