@@ -49,15 +49,14 @@ export function staticCredentials(credentials: AwsCredentials): AwsCredentialPro
  */
 export function cachedCredentials(provider: () => Promise<AwsCredentials>, refreshBeforeMs?: number): AwsCredentialProvider {
   const schedule = refreshBeforeMs === undefined ? renewalTime : (_obtainedAt: number, expiresAt: number) => expiresAt - refreshBeforeMs;
-  const credential = new RenewingCredential(
+  return new RenewingCredential(
     async () => {
       const c = await provider();
       return { value: c, expiresAt: c.expiration?.getTime() };
     },
     (c) => c.accessKeyId,
     schedule,
-  );
-  return Object.assign(() => credential.get(), { renew: (stale: string) => credential.renew(stale), expiresAt: (id: string) => credential.expiryOf(id) });
+  ).provider();
 }
 
 /**

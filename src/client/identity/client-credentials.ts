@@ -47,8 +47,7 @@ export function clientCredentialsTokens(options: ClientCredentialsOptions): Toke
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new EventsError({ errorType: 'InvalidConfiguration', message: 'the token URL must be http or https' });
   if (!options.clientId.trim() || !options.clientSecret) throw new EventsError({ errorType: 'InvalidConfiguration', message: 'client credentials need a client id and a client secret' });
   const route = routeFor(url.href, options.network);
-  const token = new RenewingCredential(async () => requestToken(url, route, options), (t) => t);
-  return Object.assign(() => token.get(), { renew: (stale: string) => token.renew(stale), expiresAt: (t: string) => token.expiryOf(t) });
+  return new RenewingCredential(async () => requestToken(url, route, options), (t) => t).provider();
 }
 
 async function requestToken(url: URL, route: Route, options: ClientCredentialsOptions): Promise<{ value: string; expiresAt: number }> {

@@ -53,15 +53,16 @@ export function cognitoIdentityPoolCredentials(options: CognitoIdentityPoolOptio
       throw identityError(`Cognito identity pool ${poolId}`, guestRefusal(err, Logins), IDENTITY_HINTS.identityPool);
     }
   };
-  const credential = new RenewingCredential(obtain, (c) => c.accessKeyId);
-  return Object.assign(() => credential.get(), {
-    expiresAt: (id: string) => credential.expiryOf(id),
-    renew: async (stale: string) => {
-      // A refused signature may come from a refused login: renewing it first gives the pool a fresh ID token.
-      if (options.login) await options.login.renew((await options.login.tokens()).idToken);
-      await credential.renew(stale);
-    },
-  });
+  const credential = new RenewingCredential(obtain, (c) => c.accessKeyId).provider();
+  const { login } = options;
+  if (!login) return credential;
+  // A refused signature may come from a refused login: renewing it first gives the pool a fresh ID token.
+  const renew = credential.renew;
+  credential.renew = async (stale) => {
+    await login.renew((await login.tokens()).idToken);
+    await renew(stale);
+  };
+  return credential;
 }
 
 /** The pool's "Unauthenticated access is not supported" refusal, said as what to change. */

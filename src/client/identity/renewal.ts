@@ -19,6 +19,13 @@ export function renewalTime(obtainedAt: number, expiresAt: number): number {
   return Math.max(expiresAt - RENEW_BEFORE_MS, obtainedAt + 0.8 * lifetime);
 }
 
+/** A renewing credential as a provider: `renew(stale)` and `expiresAt(identity)` name a value as `identify` does. */
+export interface RenewingProvider<T> {
+  (): Promise<T>;
+  renew(stale: string): Promise<void>;
+  expiresAt(identity: string): number | undefined;
+}
+
 /**
  * A credential that renews itself. Callers get the current value at once while it is fresh; once its renewal time
  * has come the next caller waits for one renewal, shared by every caller, so that a connection is never opened
@@ -67,6 +74,14 @@ export class RenewingCredential<T> {
     this.#current = undefined;
     this.#failure = undefined;
     await this.#renew();
+  }
+
+  /**
+   * This credential as the providers the authorizers take (`TokenProvider`, `AwsCredentialProvider`): a function
+   * for the current value, with `renew` and `expiresAt`.
+   */
+  provider(): RenewingProvider<T> {
+    return Object.assign(() => this.get(), { renew: (stale: string) => this.renew(stale), expiresAt: (identity: string) => this.expiryOf(identity) });
   }
 
   /** The current value, without renewing it. */
