@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
 import type { SecureContextOptions } from 'node:tls';
-import { HttpsProxyAgent } from 'https-proxy-agent';
+import type { HttpsProxyAgent } from 'https-proxy-agent';
 
 /** TLS settings for `https`/`wss`, as Node-RED's `tls-config` node gives them (`addTLSOptions`). */
 export interface TlsSettings extends Pick<SecureContextOptions, 'ca' | 'cert' | 'key' | 'passphrase'> {
@@ -87,24 +87,23 @@ export function describeProxy(url: string): string {
   return `${u.protocol}//${u.host}`;
 }
 
-/**
- * `https-proxy-agent` takes the TLS options of the tunnelled connection from each request, not from the agent
- * (its constructor options are for the proxy): requests that repeat `Route.tls` get them, but an AWS SDK client only
- * hands over the agent. This agent adds the settings to every tunnelled connection itself, so that a private CA
- * applies to the SDK's calls through a proxy too.
- */
-class TunnelAgent extends HttpsProxyAgent<string> {
-  constructor(
-    proxy: string,
-    options: ConstructorParameters<typeof HttpsProxyAgent<string>>[1],
-    private readonly targetTls: TlsSettings,
-  ) {
-    super(proxy, options);
-  }
+let proxyAgents: typeof import('https-proxy-agent') | undefined;
 
-  override connect(req: http.ClientRequest, opts: Parameters<HttpsProxyAgent<string>['connect']>[1]): ReturnType<HttpsProxyAgent<string>['connect']> {
-    return super.connect(req, { ...this.targetTls, ...opts });
-  }
+/**
+ * An HTTP CONNECT tunnel agent. `https-proxy-agent` (with its `debug` dependency) is loaded on the first proxied
+ * route: it was 13 ms of the pack's 43 ms load here, paid by every flow, most of which use no proxy.
+ *
+ * It takes the TLS options of the tunnelled connection from each request, not from the agent (its constructor
+ * options are for the proxy): requests that repeat `Route.tls` get them, but an AWS SDK client only hands over the
+ * agent. This agent adds the settings to every tunnelled connection itself, so that a private CA applies to the SDK's
+ * calls through a proxy too.
+ */
+function tunnelAgent(proxy: string, keepAlive: boolean, tls: TlsSettings): HttpsProxyAgent<string> {
+  const { HttpsProxyAgent: Agent }: typeof import('https-proxy-agent') = (proxyAgents ??= require('https-proxy-agent'));
+  const agent = new Agent(proxy, { keepAlive, ...tls });
+  const connect = agent.connect.bind(agent);
+  agent.connect = (req, opts) => connect(req, { ...tls, ...opts });
+  return agent;
 }
 
 /**
@@ -116,7 +115,7 @@ export function routeFor(url: string, settings: NetworkSettings = {}, keepAlive 
   const proxy = settings.proxy && !bypassesProxy(url, settings.proxy.noProxy ?? []) ? settings.proxy.url : undefined;
   const proxyStatus = new WeakMap<http.ClientRequest, number>();
   if (proxy) {
-    const agent = new TunnelAgent(proxy, { keepAlive, ...tls }, tls);
+    const agent = tunnelAgent(proxy, keepAlive, tls);
     agent.on('proxyConnect', (connect: { statusCode: number }, req: http.ClientRequest) => proxyStatus.set(req, connect.statusCode));
     return { agent, tls, proxy: describeProxy(proxy), proxyStatus };
   }
