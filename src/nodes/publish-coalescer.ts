@@ -1,4 +1,4 @@
-import type { PublishResult } from '../protocol/publish-result';
+import { resultForEvent, type PublishResult } from '../protocol/publish-result';
 import { encodeEvent } from '../protocol/encoding';
 import { MAX_EVENTS_PER_REQUEST } from '../protocol/limits';
 
@@ -55,12 +55,7 @@ export class PublishCoalescer<C> {
     const { items } = pending;
     try {
       const result = await this.send(channel, items.map((i) => i.event), items.map((i) => i.context));
-      items.forEach((item, index) => {
-        item.resolve({
-          successful: result.successful.filter((s) => s.index === index).map((s) => ({ ...s, index: 0 })),
-          failed: result.failed.filter((f) => f.index === index).map((f) => ({ ...f, index: 0 })),
-        });
-      });
+      items.forEach((item, index) => item.resolve(resultForEvent(result, index)));
     } catch (err) {
       for (const item of items) item.reject(err);
     }

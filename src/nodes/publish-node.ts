@@ -1,7 +1,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { parseChannel } from '../protocol/channel';
 import { EventsError } from '../protocol/errors';
-import { publishStatus, type PublishResult, type PublishStatus } from '../protocol/publish-result';
+import { publishStatus, resultForEvent, type PublishResult, type PublishStatus } from '../protocol/publish-result';
 import type { ConnectionState } from '../client/connection-state';
 import { evaluateProperty } from './evaluate';
 import { findEndpoint, refuseEveryMessage } from './endpoint-lookup';
@@ -158,9 +158,7 @@ function replayed(node: Node, meta: PublishMeta, channel: string, outcome: Publi
       node.error(toNodeError(outcome), msg);
       return;
     }
-    const own = meta.perEvent
-      ? { successful: outcome.successful.filter((s) => s.index === index).map((s) => ({ ...s, index: 0 })), failed: outcome.failed.filter((f) => f.index === index).map((f) => ({ ...f, index: 0 })) }
-      : outcome;
+    const own = meta.perEvent ? resultForEvent(outcome, index) : outcome;
     const report: PublishReport = { ...own, status: publishStatus(own), channel };
     node.send({ ...msg, publishResult: report });
   });

@@ -24,6 +24,14 @@ export function mergeChunkResults(parts: ReadonlyArray<{ offset: number; result:
   return merged;
 }
 
+/** The part of a request's result about event `index`, as the result of a request of that event alone (index 0). */
+export function resultForEvent(result: PublishResult, index: number): PublishResult {
+  return {
+    successful: result.successful.filter((s) => s.index === index).map((s) => ({ ...s, index: 0 })),
+    failed: result.failed.filter((f) => f.index === index).map((f) => ({ ...f, index: 0 })),
+  };
+}
+
 /** Every event index of a request of `count` events appears once, in `successful` or in `failed` (D-WS, D-PUBHTTP). */
 export function accountsForEvery(result: PublishResult, count: number): boolean {
   if (result.successful.length + result.failed.length !== count) return false;
