@@ -228,12 +228,11 @@ export class RealtimeServer {
     // GraphQL's wording for a reused id; the Events service's is not documented (protocol.md §3.2, UNCERTAIN).
     if (conn.subscriptions.has(message.id)) return refuse({ errorType: 'DuplicatedOperationError', message: `Subscription id ${message.id} is already in use` });
     const outcome = authorize(headerRecord(message.authorization), () => subscribeSigningBody(message.channel), this.#options.auth, { operation: 'EVENT_SUBSCRIBE', channel: channelOf(message.channel) });
-    if (outcome instanceof Promise) return outcome.then((o) => this.#subscribeAuthorized(conn, message, o));
-    this.#subscribeAuthorized(conn, message, outcome);
+    if (outcome instanceof Promise) return outcome.then((o) => this.#subscribeAuthorized(conn, message, o, refuse));
+    this.#subscribeAuthorized(conn, message, outcome, refuse);
   }
 
-  #subscribeAuthorized(conn: Connection, message: Subscribe, outcome: AuthOutcome): void {
-    const refuse = (error: ServiceErrorEntry) => send(conn, { type: 'subscribe_error', id: message.id, errors: [error] });
+  #subscribeAuthorized(conn: Connection, message: Subscribe, outcome: AuthOutcome, refuse: (error: ServiceErrorEntry) => void): void {
     if (!outcome.ok) return refuse(outcome.error);
     let channel: ParsedChannel;
     try {
@@ -266,12 +265,11 @@ export class RealtimeServer {
     const refuse = (error: ServiceErrorEntry) => send(conn, { type: 'publish_error', id: message.id, errors: [error] });
     if (!OPERATION_ID_PATTERN.test(message.id)) return refuse({ errorType: 'BadRequestException', message: 'Invalid operation id' });
     const outcome = authorize(headerRecord(message.authorization), () => this.#publishSigningBody(message), this.#options.auth, { operation: 'EVENT_PUBLISH', channel: channelOf(message.channel) });
-    if (outcome instanceof Promise) return outcome.then((o) => this.#publishAuthorized(conn, message, o));
-    this.#publishAuthorized(conn, message, outcome);
+    if (outcome instanceof Promise) return outcome.then((o) => this.#publishAuthorized(conn, message, o, refuse));
+    this.#publishAuthorized(conn, message, outcome, refuse);
   }
 
-  #publishAuthorized(conn: Connection, message: Publish, outcome: AuthOutcome): void {
-    const refuse = (error: ServiceErrorEntry) => send(conn, { type: 'publish_error', id: message.id, errors: [error] });
+  #publishAuthorized(conn: Connection, message: Publish, outcome: AuthOutcome, refuse: (error: ServiceErrorEntry) => void): void {
     if (!outcome.ok) return refuse(outcome.error);
     if (this.#overRate(conn)) return refuse(WEBSOCKET_ERRORS.throttled);
     const check: PublishCheck = checkPublish(message.channel, message.events, this.#options.namespaces, outcome, WEBSOCKET_ERRORS, this.#options.throttled);
