@@ -113,6 +113,21 @@ describe('WebSocket client against the emulator', () => {
     assert.deepEqual(got, Array.from({ length: 200 }, (_, i) => i), 'frames go out in call order');
   });
 
+  it('writes a burst a slice per event-loop turn, in call order, and never refuses it for the queue size while connected', async () => {
+    const client = track(apiKeyClient(emulator, { queueSize: 10 }));
+    const received = new Collector<unknown>();
+    await client.subscribe('default/burst', { onEvent: received.push }).ready;
+    const burst = Array.from({ length: 1_000 }, (_, i) => client.publish('default/burst', [i]));
+    const waiting = client.queuedPublishes;
+    assert.ok(waiting > 0 && waiting < 1_000, `part of the burst is written in the caller's turn, the rest waits for the next turns (${waiting} waiting)`);
+    await new Promise(setImmediate);
+    assert.ok(client.queuedPublishes < waiting, 'the next turn writes the next slice');
+    // Published while the burst is still leaving: it goes behind it.
+    const after = client.publish('default/burst', [1_000]);
+    await Promise.all([...burst, after]);
+    assert.deepEqual(await received.waitFor(1_001), Array.from({ length: 1_001 }, (_, i) => i));
+  });
+
   it('reconnects after an abrupt drop and resubscribes every live subscription', async () => {
     const client = track(apiKeyClient(emulator));
     const states = recordStates(client);

@@ -1,21 +1,23 @@
 import type { PublishRequest } from './publish-queue';
 
-/** An operation sent and waiting for its acknowledgement, correlated by id only (D-WS). */
-export type PendingOperation = { kind: 'subscribe' } | { kind: 'unsubscribe' } | { kind: 'publish'; request: PublishRequest };
-
-interface Entry {
-  operation: PendingOperation;
+/** A subscribe or unsubscribe sent and waiting for its acknowledgement. */
+interface SubscriptionOperation {
+  readonly kind: 'subscribe' | 'unsubscribe';
   deadline: number;
 }
+
+/** An operation sent and waiting for its acknowledgement, correlated by id only (D-WS). */
+export type PendingOperation = SubscriptionOperation | PublishRequest;
 
 /**
  * The operations in flight on the current socket, each given up on after the same timeout. One timer serves
  * them all: with every operation waiting the same time, deadlines grow in the order operations were added, so
  * a sweep from the oldest stops at the first that has time left. Thousands of publishes in flight cost no
- * timer each (a timer per publish was a fifth of the garbage collector's work).
+ * timer each (a timer per publish was a fifth of the garbage collector's work), and a publish request is its
+ * own entry, with no wrapper object.
  */
 export class PendingOperations {
-  readonly #entries = new Map<string, Entry>();
+  readonly #entries = new Map<string, PendingOperation>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -24,8 +26,17 @@ export class PendingOperations {
   ) {}
 
   /** `id` is not pending: a subscription is sent again only after the socket's operations were cleared. */
-  add(id: string, operation: PendingOperation): void {
-    this.#entries.set(id, { operation, deadline: Date.now() + this.timeoutMs });
+  add(id: string, kind: SubscriptionOperation['kind']): void {
+    this.#track(id, { kind, deadline: 0 });
+  }
+
+  addPublish(request: PublishRequest): void {
+    this.#track(request.id, request);
+  }
+
+  #track(id: string, operation: PendingOperation): void {
+    operation.deadline = Date.now() + this.timeoutMs;
+    this.#entries.set(id, operation);
     this.#timer ??= setTimeout(() => this.#sweep(), this.timeoutMs);
   }
 
@@ -35,24 +46,24 @@ export class PendingOperations {
 
   /** Removes and returns the operation with this id, if it is of `kind`; another kind stays. */
   take<K extends PendingOperation['kind']>(id: string, kind: K): Extract<PendingOperation, { kind: K }> | undefined {
-    const entry = this.#entries.get(id);
-    if (!entry || !isKind(entry.operation, kind)) return undefined;
+    const operation = this.#entries.get(id);
+    if (!operation || !isKind(operation, kind)) return undefined;
     this.#entries.delete(id);
-    return entry.operation;
+    return operation;
   }
 
   kindOf(id: string): PendingOperation['kind'] | undefined {
-    return this.#entries.get(id)?.operation.kind;
+    return this.#entries.get(id)?.kind;
   }
 
   /** Every publish in flight, in the order they were sent. */
   publishes(): PublishRequest[] {
-    return [...this.#entries.values()].flatMap((e) => (e.operation.kind === 'publish' ? [e.operation.request] : []));
+    return [...this.#entries.values()].filter((op) => op.kind === 'publish');
   }
 
   /** Forgets everything (the socket is gone) and returns what was in flight, in order. */
   clear(): PendingOperation[] {
-    const all = [...this.#entries.values()].map((e) => e.operation);
+    const all = [...this.#entries.values()];
     this.#entries.clear();
     clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -62,13 +73,13 @@ export class PendingOperations {
   #sweep(): void {
     this.#timer = undefined;
     const now = Date.now();
-    for (const [id, entry] of this.#entries) {
-      if (entry.deadline > now) {
-        this.#timer = setTimeout(() => this.#sweep(), entry.deadline - now);
+    for (const [id, operation] of this.#entries) {
+      if (operation.deadline > now) {
+        this.#timer = setTimeout(() => this.#sweep(), operation.deadline - now);
         return;
       }
       this.#entries.delete(id);
-      this.onTimeout(id, entry.operation);
+      this.onTimeout(id, operation);
     }
   }
 }

