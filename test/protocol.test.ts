@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { parseChannel } from '../src/protocol/channel';
+import { ClientFrameEncoder } from '../src/protocol/client-frame';
 import { chunkEvents, decodeAuthSubprotocol, encodeAuthSubprotocol, encodeEvent, encodeEvents, escapeForSigning } from '../src/protocol/encoding';
 import { resolveEndpoints } from '../src/protocol/endpoint';
 import { EventsError, fromServiceErrors } from '../src/protocol/errors';
@@ -7,6 +8,7 @@ import { clampConnectionTimeout, parseServerMessage } from '../src/protocol/serv
 import { MAX_ERROR_ENTRIES, MAX_ERROR_MESSAGE_CHARS, sanitiseErrors } from '../src/protocol/service-errors';
 import { parseErrorAnswer, parsePublishAnswer } from '../src/protocol/http-answer';
 import { stringRecord } from '../src/protocol/client-message';
+import type { ClientMessage } from '../src/protocol/messages';
 import { nestedDeeperThan, receivedEventProblem } from '../src/protocol/received-event';
 import { dataFrames, encodeServerMessage } from '../src/protocol/server-frame';
 import { accountsForEvery, mergeChunkResults, publishStatus } from '../src/protocol/publish-result';
@@ -141,6 +143,29 @@ describe('protocol: events and encoding', () => {
   it('builds the signed bodies in the service order, with "/" unescaped', () => {
     assert.equal(subscribeSigningBody('/default/a'), '{"channel":"/default/a"}');
     assert.equal(publishSigningBody('/default/a', ['{"x":"/"}']), '{"channel":"/default/a","events":["{\\"x\\":\\"/\\"}"]}');
+  });
+});
+
+describe('protocol: client frames', () => {
+  it('writes every frame as the JSON of its message, and follows an authorization that changes in place', () => {
+    const encoder = new ClientFrameEncoder();
+    const authorization: Record<string, string> = { 'x-amz-date': '20261130T000000Z', 'x-api-key': 'da2-one' };
+    const tricky = ['{"q":"\\"quoted\\" \\\\ back"}', '"\u2028 é 😀 </script>"', '[1,{"a":null}]'];
+    const frames: ClientMessage[] = [
+      { type: 'connection_init' },
+      { type: 'subscribe', id: 'sub-1', channel: '/default/*', authorization },
+      { type: 'publish', id: 'p-1', channel: '/default/a"b', events: tricky, authorization },
+      { type: 'publish', id: 'p-2', channel: '/default/a', events: ['1'], authorization },
+      { type: 'unsubscribe', id: 'sub-1' },
+    ];
+    for (const message of frames) assert.deepEqual(JSON.parse(encoder.encode(message)), JSON.parse(JSON.stringify(message)));
+    authorization['x-api-key'] = 'da2-two';
+    const renewed = encoder.encode({ type: 'publish', id: 'p-3', channel: '/default/a', events: ['2'], authorization });
+    assert.equal(renewed, JSON.stringify({ type: 'publish', id: 'p-3', channel: '/default/a', events: ['2'], authorization }));
+    const extra = { ...authorization, 'x-amz-security-token': 'tok' };
+    assert.equal(JSON.parse(encoder.encode({ type: 'publish', id: 'p-4', channel: '/default/a', events: ['3'], authorization: extra })).authorization['x-amz-security-token'], 'tok');
+    const fewer = { 'x-api-key': 'da2-two' };
+    assert.deepEqual(JSON.parse(encoder.encode({ type: 'publish', id: 'p-5', channel: '/default/a', events: ['4'], authorization: fewer })).authorization, fewer);
   });
 });
 

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { EventsError } from '../protocol/errors';
+import { ClientFrameEncoder } from '../protocol/client-frame';
 import type { ClientMessage } from '../protocol/messages';
 
 const FLUSH_EVERY_FRAMES = 64;
@@ -12,6 +13,7 @@ const FLUSH_EVERY_FRAMES = 64;
  */
 export class FrameWriter {
   readonly #ws: WebSocket;
+  readonly #encoder = new ClientFrameEncoder();
   #socket: Socket | undefined;
   /** Frames written since the socket was corked. */
   #corkedFrames = 0;
@@ -35,7 +37,7 @@ export class FrameWriter {
       this.#socket.cork();
       this.#corkedFrames = 0;
     }
-    const text = JSON.stringify(message);
+    const text = this.#encoder.encode(message);
     this.trace?.(text);
     this.#ws.send(text);
     return true;

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { ClientOptions } from 'ws';
 import { parseChannel } from '../protocol/channel';
 import { encodeEvents, escapeForSigning } from '../protocol/encoding';
@@ -19,6 +18,7 @@ import { deferred } from './deferred';
 import { OrderedSends } from './frame-writer';
 import { silentLogger, type Logger } from './logger';
 import { networkSecrets, routeFor, warnIfUnverified, type NetworkSettings, type Route } from './network';
+import { OperationIds } from './operation-ids';
 import { PendingOperations, type PendingOperation } from './pending-operations';
 import { PublishChannels } from './publish-channels';
 import { MemoryPublishQueue, PublishRequest, type PublishQueue } from './publish-queue';
@@ -154,6 +154,7 @@ export class EventsWebSocketClient {
   readonly #publishChannels = new PublishChannels();
   readonly #pacer: Pacer;
   readonly #turnBudget = new TurnBudget(PUBLISHES_PER_TURN);
+  readonly #ids = new OperationIds();
   #drainTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   /** The connect authorization of the current attempt, and whether its refusal already renewed it. */
   #connectAttempt: AuthorizedAttempt = {};
@@ -219,7 +220,7 @@ export class EventsWebSocketClient {
 
   subscribe(channel: string, handlers: SubscriptionHandlers = {}, options: SubscribeOptions = {}): Subscription {
     const { path } = parseChannel(channel, 'subscribe');
-    const id = randomUUID();
+    const id = this.#ids.next();
     const record: SubscriptionRecord = {
       id,
       channel: path,
@@ -277,7 +278,7 @@ export class EventsWebSocketClient {
 
   /** One publish request: sent now when connected and nothing waits ahead, else queued. */
   #request(channel: string, events: readonly string[], authorizer: Authorizer): Promise<PublishResult> {
-    const request = new PublishRequest(randomUUID(), channel, events, authorizer);
+    const request = new PublishRequest(this.#ids.next(), channel, events, authorizer);
     const session = this.#canSendNow() ? this.#readySession() : undefined;
     if (session) this.#sendPublish(request, session);
     else {
