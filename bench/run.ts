@@ -115,7 +115,9 @@ async function measureTogether(tls: { cert: string; key: string }, jobs: readonl
   return jobs.map((job, i) => {
     const keys = Object.keys(runs[i]![0]!);
     const result = Object.fromEntries(keys.map((k) => [k, median(runs[i]!.map((r) => r[k]!))]));
-    process.stderr.write(`  ${job.scenario} ${JSON.stringify(job.params)} → ${JSON.stringify(Object.fromEntries(Object.entries(result).map(([k, v]) => [k, Math.round(v * 10) / 10])))}\n`);
+    // Each run's rate too: on this machine one run in five can differ from the others by half.
+    const each = runs[i]!.length > 1 && runs[i]![0]!.rate !== undefined ? ` (runs: ${runs[i]!.map((r) => Math.round(r.rate!)).join(', ')})` : '';
+    process.stderr.write(`  ${job.scenario} ${JSON.stringify(job.params)} → ${JSON.stringify(Object.fromEntries(Object.entries(result).map(([k, v]) => [k, Math.round(v * 10) / 10])))}${each}\n`);
     return result;
   });
 }
