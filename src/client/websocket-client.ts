@@ -49,7 +49,10 @@ export interface WebSocketClientOptions {
   connectTimeoutMs?: number;
   /** Time allowed for each subscribe, publish and unsubscribe acknowledgement. */
   requestTimeoutMs?: number;
-  /** Publish requests (of up to 5 events) that may wait for a connection; beyond it publishes fail at once. */
+  /**
+   * Publish requests (of up to 5 events) that may wait for a connection or a publish-rate slot; beyond it publishes
+   * fail at once. A burst while connected waits only for the next turns of the event loop and does not count.
+   */
   queueSize?: number;
   /**
    * Publish requests per second on the connection (0, the default: no pacing). AppSync's quota is quoted as 25
