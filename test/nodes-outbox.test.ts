@@ -96,4 +96,14 @@ describe(`Node-RED ${nodeRedVersion}: the file publish queue`, function () {
     const warnings = helper.log().args.filter((a) => JSON.stringify(a).includes('dropping the oldest'));
     assert.equal(warnings.length, 1, 'one warning for the episode');
   });
+
+  it('takes a queue bound of 0 or below as its default, never as a bound that refuses every publish', async () => {
+    await emulator.stop();
+    await helper.load(appsyncNodes, [TAB, ...flow(emulator, { queueSize: '-5', queueMaxMB: '-1' })], KEY);
+    const caught = collect(helper.getNode('caught'));
+    for (let n = 0; n < 5; n++) helper.getNode('ws').receive({ payload: { n } });
+    const file = join(userDir, 'appsync-events', 'outbox-ep.jsonl');
+    await waitFor(() => existsSync(file) && readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('"op":"put"')).length === 5, 'five stored publishes');
+    assert.deepEqual(caught, []);
+  });
 });

@@ -70,7 +70,7 @@ function openOutbox(RED: NodeAPI, node: EndpointNode, def: EndpointDef, options:
     const outbox = new EndpointOutbox({
       path,
       maxRequests: options.queueSize,
-      maxBytes: (Number.parseFloat(String(def.queueMaxMB ?? '')) || 50) * 1024 * 1024,
+      maxBytes: positive(def.queueMaxMB, 50) * 1024 * 1024,
       whenFull: def.queueFull === 'dropOldest' ? 'dropOldest' : 'reject',
       authRetryDelayMs: options.authRetryDelayMs,
       log: options.logger,
@@ -90,6 +90,12 @@ function openOutbox(RED: NodeAPI, node: EndpointNode, def: EndpointDef, options:
     node.error(node.configError.message);
     return undefined;
   }
+}
+
+/** A size that must be above zero: anything else (empty, not a number, 0 or below) is its default, never a bound below zero that refuses every publish. */
+function positive(value: number | string | undefined, fallback: number): number {
+  const n = typeof value === 'string' ? Number.parseFloat(value) : value;
+  return n !== undefined && Number.isFinite(n) && n > 0 ? n : fallback;
 }
 
 function seconds(value: number | string | undefined, fallback: number): number {
@@ -154,7 +160,7 @@ export function registerEndpointNode(RED: NodeAPI): void {
       authRetryDelayMs: seconds(def.authRetryDelay, 60),
       requestTimeoutMs: node.requestTimeoutMs,
       connectTimeoutMs: node.requestTimeoutMs,
-      queueSize: Number.parseInt(String(def.queueSize ?? ''), 10) || 1000,
+      queueSize: Math.max(1, Math.floor(positive(def.queueSize, 1000))),
       publishRate: Math.max(0, Number.parseFloat(String(def.publishRate ?? '')) || 0),
       network: node.network,
       autoConnect: def.autoConnect !== false,

@@ -123,6 +123,12 @@ describe('the editor in a real browser', function () {
     await page.selectOption('#node-config-input-queueStore', 'file');
     assert.ok(await visible('#node-config-input-queueMaxMB'));
     await shoot('editor-endpoint-queue.png');
+    // A bound of 0 or below is flagged as the user types (the runtime would take the default instead).
+    for (const [value, flagged] of [['-5', true], ['0', true], ['', false], ['1000', false]] as const) {
+      await page.fill('#node-config-input-queueSize', value);
+      await page.dispatchEvent('#node-config-input-queueSize', 'change');
+      await page.waitForSelector(flagged ? '#node-config-input-queueSize.input-error' : '#node-config-input-queueSize:not(.input-error)');
+    }
     await page.selectOption('#node-config-input-queueStore', 'memory');
     await openTab('connection');
     await page.fill('#node-config-input-url', demo.emulator.httpUrl);
