@@ -197,7 +197,7 @@ export class EventsWebSocketClient {
     return [...this.#subscriptions.values()].map((s) => ({ id: s.id, channel: s.channel, state: s.state }));
   }
 
-  /** Publish requests waiting for a connection. */
+  /** Publish requests not sent yet: waiting for a connection, a publish-rate slot, or the next turn of a burst. */
   get queuedPublishes(): number {
     return this.#queue.size;
   }
