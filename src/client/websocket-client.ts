@@ -361,19 +361,17 @@ export class EventsWebSocketClient {
   #drain(): void {
     const session = this.#readySession();
     if (!session || this.#drainTimer) return;
+    const again = () => {
+      this.#drainTimer = undefined;
+      this.#drain();
+    };
     while (this.#queue.size > 0) {
       if (!this.#turnBudget.take()) {
-        this.#drainTimer = setImmediate(() => {
-          this.#drainTimer = undefined;
-          this.#drain();
-        });
+        this.#drainTimer = setImmediate(again);
         return;
       }
       if (!this.#pacer.take()) {
-        this.#drainTimer = setTimeout(() => {
-          this.#drainTimer = undefined;
-          this.#drain();
-        }, this.#pacer.waitMs());
+        this.#drainTimer = setTimeout(again, this.#pacer.waitMs());
         return;
       }
       const request = this.#queue.shift();
