@@ -92,15 +92,21 @@ function openOutbox(RED: NodeAPI, node: EndpointNode, def: EndpointDef, options:
   }
 }
 
+/** A number setting as the dialog (a string) or a flow file (a number) gives it; undefined when it is not a finite number. */
+function settingNumber(value: number | string | undefined): number | undefined {
+  const n = typeof value === 'string' ? Number.parseFloat(value) : value;
+  return n !== undefined && Number.isFinite(n) ? n : undefined;
+}
+
 /** A size that must be above zero: anything else (empty, not a number, 0 or below) is its default, never a bound below zero that refuses every publish. */
 function positive(value: number | string | undefined, fallback: number): number {
-  const n = typeof value === 'string' ? Number.parseFloat(value) : value;
-  return n !== undefined && Number.isFinite(n) && n > 0 ? n : fallback;
+  const n = settingNumber(value);
+  return n !== undefined && n > 0 ? n : fallback;
 }
 
 function seconds(value: number | string | undefined, fallback: number): number {
-  const n = typeof value === 'string' ? Number.parseFloat(value) : value;
-  return n !== undefined && Number.isFinite(n) && n >= 0 ? n * 1000 : fallback * 1000;
+  const n = settingNumber(value);
+  return n !== undefined && n >= 0 ? n * 1000 : fallback * 1000;
 }
 
 /**
@@ -161,7 +167,7 @@ export function registerEndpointNode(RED: NodeAPI): void {
       requestTimeoutMs: node.requestTimeoutMs,
       connectTimeoutMs: node.requestTimeoutMs,
       queueSize: Math.max(1, Math.floor(positive(def.queueSize, 1000))),
-      publishRate: Math.max(0, Number.parseFloat(String(def.publishRate ?? '')) || 0),
+      publishRate: Math.max(0, settingNumber(def.publishRate) ?? 0),
       network: node.network,
       autoConnect: def.autoConnect !== false,
     };
