@@ -160,7 +160,7 @@ describe('WebSocket client against the emulator', () => {
 
   it('replaces the connection before the maximum duration, make before break: no gap, no duplicate, no state change', async () => {
     emulator = (await emulator.stop(), await startEmulator({ maxConnectionDurationMs: 1_000 }));
-    // The client knows the same limit, so it moves to a new connection at 90 % of it.
+    // The client knows the same limit, so it moves to a new connection half a second before it (rotationTime's least margin).
     const client = track(apiKeyClient(emulator, { maxConnectionDurationMs: 1_000 }));
     const states = recordStates(client);
     const exact: number[] = [];

@@ -11,12 +11,13 @@ import type { AuthorizationHeaders, Authorizer, Operation } from './authorizer';
 import { publishInChunks } from './chunked-publish';
 import { fullJitterDelay } from './backoff';
 import { isThrottled, Pacer } from './pacer';
-import { MAX_CONNECTION_DURATION_MS, MovingSubscription, rotationTime } from './connection-rotation';
+import { MAX_CONNECTION_DURATION_MS, rotationTime } from './connection-rotation';
 import { renewalFor, type AuthorizedAttempt } from './credential-renewal';
 import type { ConnectionState, SubscriptionState } from './connection-state';
 import { deferred } from './deferred';
 import { OrderedSends } from './frame-writer';
 import { silentLogger, type Logger } from './logger';
+import { MovingSubscription } from './moving-subscription';
 import { networkSecrets, routeFor, warnIfUnverified, type NetworkSettings, type Route } from './network';
 import { OperationIds } from './operation-ids';
 import { PendingOperations, type PendingOperation } from './pending-operations';
@@ -161,8 +162,11 @@ export class EventsWebSocketClient {
   #drainTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   /** The connect authorization of the current attempt, and whether its refusal already renewed it. */
   #connectAttempt: AuthorizedAttempt = {};
-  /** The replacement of the current connection: when it is made, while it opens, and the old one it retires. */
-  #rotation: { timer?: NodeJS.Timeout; candidate?: SocketSession; retiring?: RetiringSession } = {};
+  /**
+   * The replacement of the current connection: when it is made, while it opens, the old one it retires, and the moved
+   * subscriptions whose new stream has still to go past the events the old one already delivered.
+   */
+  #rotation: { timer?: NodeJS.Timeout; candidate?: SocketSession; retiring?: RetiringSession; aligning?: Aligning } = {};
 
   constructor(endpoints: Endpoints, authorizers: WebSocketAuthorizers, options: WebSocketClientOptions = {}) {
     this.endpoints = endpoints;
@@ -472,11 +476,11 @@ export class EventsWebSocketClient {
 
   /** The hot path: one comparison decides, unless a connection is being replaced. */
   #onData(session: SocketSession, id: string, event: string): void {
-    const retiring = this.#rotation.retiring;
+    const { retiring, aligning } = this.#rotation;
     if (session === this.#session) {
-      const moving = retiring?.moving.get(id);
+      const moving = retiring?.moving.get(id) ?? aligning?.moves.get(id);
       if (moving === undefined) this.#subscriptions.deliver(id, event);
-      else if (!moving.fromNew(event)) this.#settleMove(id);
+      else this.#fromNew(id, moving, event);
     } else if (session === retiring?.session) {
       retiring.moving.get(id)?.fromOld(event);
       this.#subscriptions.deliver(id, event);
@@ -615,6 +619,9 @@ export class EventsWebSocketClient {
     this.#rotation.candidate = undefined;
     if (!old || this.#state.status !== 'connected') return candidate.end(new EventsError({ errorType: 'ClientClosed', message: 'no longer needed' }), true);
     this.#session = candidate;
+    // A move of the last replacement still comparing would compare the wrong stream now.
+    clearTimeout(this.#rotation.aligning?.timer);
+    this.#rotation.aligning = undefined;
     const retiring: RetiringSession = {
       session: old,
       moving: new Map(),
@@ -638,14 +645,37 @@ export class EventsWebSocketClient {
     if (!retiring.session.send({ type: 'unsubscribe', id })) this.#settleMove(id);
   }
 
-  /** The move of subscription `id` is over: the events the new connection held are delivered, less the repeats. */
+  #fromNew(id: string, moving: MovingSubscription, event: string): void {
+    const verdict = moving.fromNew(event);
+    if (verdict === 'deliver') this.#subscriptions.deliver(id, event);
+    else if (verdict === 'full') this.#settleMove(id);
+    if (moving.done) this.#rotation.aligning?.moves.delete(id);
+  }
+
+  /**
+   * The old connection said its last word for subscription `id`: the events the new one held are delivered, less
+   * the repeats, and the move goes on while the new one still owes repeats (moving-subscription.ts).
+   */
   #settleMove(id: string): void {
     const retiring = this.#rotation.retiring;
     const moving = retiring?.moving.get(id);
     if (!retiring || !moving) return;
     retiring.moving.delete(id);
     for (const event of moving.settle()) this.#subscriptions.deliver(id, event);
+    if (!moving.done) this.#aligning().moves.set(id, moving);
     this.#maybeRetire();
+  }
+
+  /**
+   * The moves still comparing the new stream with what the old one delivered. A repeat comes about when the old
+   * side's did, so after the request timeout whatever the new connection sends is new.
+   */
+  #aligning(): Aligning {
+    const aligning = (this.#rotation.aligning ??= { moves: new Map(), timer: undefined });
+    aligning.timer ??= setTimeout(() => {
+      if (this.#rotation.aligning === aligning) this.#rotation.aligning = undefined;
+    }, this.#options.requestTimeoutMs);
+    return aligning;
   }
 
   #onRetiringMessage(message: ServerMessage | InvalidFrame): void {
@@ -700,10 +730,11 @@ export class EventsWebSocketClient {
   /** Abandons a replacement in progress: the connection it was replacing ended, or the client stops. */
   #endRotation(): void {
     for (const id of [...(this.#rotation.retiring?.moving.keys() ?? [])]) this.#settleMove(id);
-    const { timer, candidate, retiring } = this.#rotation;
+    const { timer, candidate, retiring, aligning } = this.#rotation;
     this.#rotation = {};
     clearTimeout(timer);
     clearTimeout(retiring?.timer);
+    clearTimeout(aligning?.timer);
     const reason = new EventsError({ errorType: 'ClientClosed', message: 'the connection it was replacing ended' });
     candidate?.end(reason, true);
     retiring?.session.end(reason, true);
@@ -922,6 +953,12 @@ interface RetiringSession {
   publishIds: string[];
   /** Closes it anyway after the request timeout. */
   timer: NodeJS.Timeout;
+}
+
+/** Moved subscriptions whose new stream may still repeat what the old one delivered, until the timer ends the wait. */
+interface Aligning {
+  moves: Map<string, MovingSubscription>;
+  timer: NodeJS.Timeout | undefined;
 }
 
 function describeState(state: ConnectionState): string {
