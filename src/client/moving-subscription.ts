@@ -28,9 +28,8 @@ export class MovingSubscription {
   #owed: string[] | undefined;
   #next = 0;
 
-  /** An event from the old connection, which delivers it at once. */
+  /** An event from the old connection, which delivers it at once; until `settle`. */
   fromOld(event: string): void {
-    if (this.#held === undefined) return;
     if (this.#oldTail.length >= MAX_MOVING_EVENTS) this.#oldTail.shift();
     this.#oldTail.push(event);
   }
@@ -53,7 +52,7 @@ export class MovingSubscription {
   }
 
   /** The old side said its last word: the held events it did not deliver, in order. */
-  settle(): string[] {
+  settle(): readonly string[] {
     const held = this.#held ?? [];
     this.#held = undefined;
     return held.length === 0 ? [] : this.#align(held);
@@ -65,7 +64,7 @@ export class MovingSubscription {
   }
 
   /** Finds D from the first new events, keeps what of it is still owed, and returns the new events that are not in it. */
-  #align(seen: readonly string[]): string[] {
+  #align(seen: readonly string[]): readonly string[] {
     const old = this.#oldTail;
     this.#oldTail = [];
     for (let d = old.length; d > 0; d--) {
@@ -78,6 +77,6 @@ export class MovingSubscription {
       return seen.slice(compared);
     }
     this.#owed = [];
-    return [...seen];
+    return seen;
   }
 }

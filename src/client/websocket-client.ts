@@ -671,11 +671,12 @@ export class EventsWebSocketClient {
    * side's did, so after the request timeout whatever the new connection sends is new.
    */
   #aligning(): Aligning {
-    const aligning = (this.#rotation.aligning ??= { moves: new Map(), timer: undefined });
-    aligning.timer ??= setTimeout(() => {
-      if (this.#rotation.aligning === aligning) this.#rotation.aligning = undefined;
-    }, this.#options.requestTimeoutMs);
-    return aligning;
+    // Its timer is cleared wherever it is replaced (the next replacement, #endRotation).
+    this.#rotation.aligning ??= {
+      moves: new Map(),
+      timer: setTimeout(() => (this.#rotation.aligning = undefined), this.#options.requestTimeoutMs),
+    };
+    return this.#rotation.aligning;
   }
 
   #onRetiringMessage(message: ServerMessage | InvalidFrame): void {
@@ -958,7 +959,7 @@ interface RetiringSession {
 /** Moved subscriptions whose new stream may still repeat what the old one delivered, until the timer ends the wait. */
 interface Aligning {
   moves: Map<string, MovingSubscription>;
-  timer: NodeJS.Timeout | undefined;
+  timer: NodeJS.Timeout;
 }
 
 function describeState(state: ConnectionState): string {
