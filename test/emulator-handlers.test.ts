@@ -22,9 +22,18 @@ export function onSubscribe(ctx) {
   if (ctx.info.channel.segments.at(-1) === 'forbidden') util.unauthorized();
 }
 
+async function spinAsync() {
+  for (;;) await 0;
+}
+
 export function onPublish(ctx) {
   if (ctx.events.some((e) => e.payload.explode)) throw new Error('boom');
   if (ctx.events.some((e) => e.payload.loop)) for (;;) {}
+  if (ctx.events.some((e) => e.payload.asyncLoop)) return spinAsync();
+  if (ctx.events.some((e) => e.payload.escape)) {
+    console.log('escape attempt');
+    return ctx.events.map((e) => ({ id: e.id, payload: { process: util.autoId.constructor('return typeof process')(), id: util.autoId() } }));
+  }
   return ctx.events
     .filter((e) => !e.payload.drop)
     .map((e) => (e.payload.bad ? { id: e.id, error: 'bad event' } : { id: e.id, payload: { ...e.payload, channel: ctx.info.channel.path, ns: ctx.info.channelNamespace.name } }));
@@ -156,7 +165,24 @@ describe('the emulator as a development server', function () {
       const started = Date.now();
       await assert.rejects(client.publish('handled/x', [{ loop: true }]), (err: EventsError) => /onPublish failed: Script execution timed out/.test(err.message));
       assert.ok(Date.now() - started < 3_000, 'stopped by the time limit');
+      // An async handler that never ends (issue 18): microtasks count against the same limit.
+      await assert.rejects(client.publish('handled/x', [{ asyncLoop: true }]), (err: EventsError) => /onPublish failed: Script execution timed out/.test(err.message));
       assert.equal((await client.publish('handled/x', [{ n: 1 }])).successful.length, 1);
+    } finally {
+      await client.disconnect(false);
+    }
+  });
+
+  it("util is the context's own: its functions do not hand out the emulator's Function constructor", async () => {
+    const client = apiKey();
+    try {
+      const got = new Collector<{ process: string; id: string }>();
+      await client.subscribe('handled/escape', { onEvent: (e) => got.push(e as { process: string; id: string }) }).ready;
+      await client.publish('handled/escape', [{ escape: true }]);
+      const [event] = await got.waitFor(1);
+      assert.equal(event?.process, 'undefined');
+      assert.match(event?.id ?? '', /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      assert.ok(log.some((l) => l.endsWith('handlers.mjs: escape attempt')), 'console.log reaches the log');
     } finally {
       await client.disconnect(false);
     }

@@ -1,10 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { parseChannel } from '../protocol/channel';
 import type { ServiceErrorEntry } from '../protocol/messages';
 import { SIGNING_PATH } from '../protocol/signing-body';
 import type { IdentityIssuer } from './identity-issuer';
 import type { AuthMode } from './namespaces';
 import type { LambdaAuthorizer, LambdaOperation } from './lambda-authorizer';
+import { matchesOne } from './secret-match';
 import { verifySigV4, type SigV4Key } from './sigv4-verifier';
 
 export interface AuthConfig {
@@ -42,24 +42,6 @@ export function headerRecord(headers: Readonly<Record<string, unknown>>): Header
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) if (typeof v === 'string') out[k.toLowerCase()] = v;
   return out;
-}
-
-const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
-
-/** The digests of each list of accepted keys or tokens, made once: the lists do not change while the emulator runs. */
-const acceptedDigests = new WeakMap<readonly string[], Buffer[]>();
-
-/**
- * Compares a presented key or token with every accepted one in constant time: hashing first gives equal
- * lengths, and no early exit tells an attacker how many characters or which key matched.
- */
-export function matchesOne(candidate: string, accepted: readonly string[]): boolean {
-  let digests = acceptedDigests.get(accepted);
-  if (!digests) acceptedDigests.set(accepted, (digests = accepted.map(digest)));
-  const presented = digest(candidate);
-  let match = false;
-  for (const d of digests) match = timingSafeEqual(presented, d) || match;
-  return match;
 }
 
 /**

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import vm from 'node:vm';
 import type { ParsedChannel } from '../protocol/channel';
@@ -93,37 +92,73 @@ export class CodeHandlers {
 
   #load(): void {
     try {
-      const context = vm.createContext({ util: handlerUtil(), console: { log: (...a: unknown[]) => this.#log(`handler ${this.#path}: ${a.map(String).join(' ')}`) } });
-      vm.runInContext(handlerScript(readFileSync(this.#path, 'utf8')), context, { filename: this.#path, timeout: TIME_LIMIT_MS });
+      // Microtasks run inside the call and count against its time limit: an async handler that never ends is
+      // stopped too (Node's vm docs, microtaskMode).
+      const context = vm.createContext({}, { microtaskMode: 'afterEvaluate' });
+      vm.runInContext(CONTEXT_PRELUDE, context, { timeout: TIME_LIMIT_MS });
+      try {
+        vm.runInContext(handlerScript(readFileSync(this.#path, 'utf8')), context, { filename: this.#path, timeout: TIME_LIMIT_MS });
+      } finally {
+        this.#drainLog(context);
+      }
       this.#context = context;
       this.#loadError = undefined;
       this.#log(`handlers loaded from ${this.#path}`);
     } catch (err) {
       this.#context = undefined;
-      this.#loadError = err instanceof Error ? err.message : String(err);
+      this.#loadError = errorMessage(err);
       this.#log(`handlers in ${this.#path} do not load: ${this.#loadError}`);
     }
   }
 
-  /** Runs one handler with the time limit; its answer is copied out as JSON (a value of another realm is not ours). */
+  /** What the handler wrote with console.log, kept in its own context (a function of ours there would hand out our realm). */
+  #drainLog(context: vm.Context): void {
+    const lines: unknown = vm.runInContext('JSON.stringify(__logs.splice(0))', context, { timeout: TIME_LIMIT_MS });
+    const parsed: unknown = typeof lines === 'string' ? JSON.parse(lines) : [];
+    if (Array.isArray(parsed)) for (const line of parsed) this.#log(`handler ${this.#path}: ${String(line)}`);
+  }
+
+  /**
+   * Runs one handler with the time limit, an async one to its end; its answer is copied out as JSON text (a value of
+   * another realm is not ours).
+   */
   #call(name: 'onPublish' | 'onSubscribe', ctx: HandlerContext): HandlerOutcome<unknown> {
     const context = this.#context;
     if (!context) return { ok: false, error: { errorType: 'BadRequestException', message: `The code handlers do not load: ${this.#loadError ?? 'unknown error'}` } };
-    context.__ctx = JSON.parse(JSON.stringify(ctx));
+    context.__ctxText = JSON.stringify(ctx);
+    let out: unknown;
     try {
-      const text: unknown = vm.runInContext(`__handlers.${name} ? JSON.stringify(__handlers.${name}(__ctx)) ?? 'null' : '"__absent"'`, context, { timeout: TIME_LIMIT_MS });
-      const value: unknown = typeof text === 'string' ? JSON.parse(text) : null;
-      return { ok: true, value: value === '__absent' ? (name === 'onPublish' ? ctx.events : undefined) : value };
+      vm.runInContext(`__run(${JSON.stringify(name)})`, context, { timeout: TIME_LIMIT_MS });
+      out = context.__out;
     } catch (err) {
-      if (isRefusal(err)) {
-        // util.unauthorized(): "Unauthorized" (I-14947); util.error(): the handler's message (D-HANDLERS).
-        return { ok: false, error: err.__appsync === 'Unauthorized' ? { errorType: 'Unauthorized', message: 'Unauthorized' } : { errorType: err.type ?? 'Error', message: err.message ?? '' } };
-      }
-      const message = err instanceof Error || (typeof err === 'object' && err !== null && 'message' in err) ? String((err as { message: unknown }).message) : String(err);
-      // How AppSync reports a handler that throws or runs too long is not documented (UNCERTAIN).
-      return { ok: false, error: { errorType: 'BadRequestException', message: `${name} failed: ${message}` } };
+      out = { thrown: err };
+    } finally {
+      this.#drainLog(context);
     }
+    return callOutcome(name, ctx, out);
   }
+}
+
+/** A handler's end as `__run` leaves it in `__out`: absent, an answer as JSON text, a throw, or not finished. */
+function callOutcome(name: 'onPublish' | 'onSubscribe', ctx: HandlerContext, out: unknown): HandlerOutcome<unknown> {
+  if (!isJsonObject(out)) {
+    return { ok: false, error: { errorType: 'BadRequestException', message: `${name} failed: it did not finish (an await that never resolves)` } };
+  }
+  if (out.absent === true) return { ok: true, value: name === 'onPublish' ? ctx.events : undefined };
+  if (typeof out.text === 'string') return { ok: true, value: JSON.parse(out.text) };
+  const err = out.thrown;
+  if (isRefusal(err)) {
+    // util.unauthorized(): "Unauthorized" (I-14947); util.error(): the handler's message (D-HANDLERS).
+    return { ok: false, error: err.__appsync === 'Unauthorized' ? { errorType: 'Unauthorized', message: 'Unauthorized' } : { errorType: err.type ?? 'Error', message: err.message ?? '' } };
+  }
+  // How AppSync reports a handler that throws or runs too long is not documented (UNCERTAIN).
+  return { ok: false, error: { errorType: 'BadRequestException', message: `${name} failed: ${errorMessage(err)}` } };
+}
+
+/** The message of an error from either realm (`instanceof Error` is false for the context's errors). */
+function errorMessage(err: unknown): string {
+  if (typeof err === 'object' && err !== null && 'message' in err) return String(err.message);
+  return String(err);
 }
 
 /** The module as a script: its `@aws-appsync/utils` import given by the context, its exports collected. */
@@ -134,20 +169,45 @@ function handlerScript(source: string): string {
   return `${body}\n;globalThis.__handlers = { onPublish: typeof onPublish === 'function' ? onPublish : undefined, onSubscribe: typeof onSubscribe === 'function' ? onSubscribe : undefined };`;
 }
 
-/** The part of `@aws-appsync/utils` that event handlers use (the runtime utilities page). */
-function handlerUtil(): Record<string, unknown> {
-  return {
-    unauthorized(): never {
-      throw { __appsync: 'Unauthorized' } satisfies HandlerRefusal;
-    },
-    error(message: unknown, type?: unknown): never {
-      throw { __appsync: 'Error', message: String(message), type: typeof type === 'string' ? type : undefined } satisfies HandlerRefusal;
-    },
-    autoId: () => randomUUID(),
-    time: {
-      nowISO8601: () => new Date().toISOString(),
-      nowEpochMilliSeconds: () => Date.now(),
-      nowEpochSeconds: () => Math.floor(Date.now() / 1000),
-    },
-  };
-}
+/**
+ * What the context holds before the handlers load: `util` (the part of `@aws-appsync/utils` event handlers use, the
+ * runtime utilities page), `console.log`, and `__run`, which calls a handler and leaves its end in `__out`. All of it
+ * is written in the context's own realm: a function of the emulator's handed in would give the handler our `Function`
+ * constructor, and with it `process` (`util.autoId.constructor('return process')()`). This closes that door only;
+ * node:vm is no security boundary, and handlers are trusted code (README).
+ */
+const CONTEXT_PRELUDE = `
+globalThis.__logs = [];
+globalThis.console = { log: (...a) => { if (__logs.length < 1000) __logs.push(a.map(String).join(' ')); } };
+globalThis.util = {
+  unauthorized() { throw { __appsync: 'Unauthorized' }; },
+  error(message, type) { throw { __appsync: 'Error', message: String(message), type: typeof type === 'string' ? type : undefined }; },
+  // A v4 UUID from Math.random: the context has no crypto, and the emulator's ids need be unique, not secret.
+  autoId() {
+    const hex = [];
+    for (let i = 0; i < 32; i++) hex.push(Math.floor(Math.random() * 16).toString(16));
+    hex[12] = '4';
+    hex[16] = (8 + Math.floor(Math.random() * 4)).toString(16);
+    const h = hex.join('');
+    return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20);
+  },
+  time: {
+    nowISO8601: () => new Date().toISOString(),
+    nowEpochMilliSeconds: () => Date.now(),
+    nowEpochSeconds: () => Math.floor(Date.now() / 1000),
+  },
+};
+globalThis.__run = (name) => {
+  globalThis.__out = undefined;
+  const handler = __handlers[name];
+  if (!handler) { __out = { absent: true }; return; }
+  try {
+    Promise.resolve(handler(JSON.parse(__ctxText))).then(
+      (value) => { __out = { text: JSON.stringify(value) ?? 'null' }; },
+      (thrown) => { __out = { thrown }; },
+    );
+  } catch (thrown) {
+    __out = { thrown };
+  }
+};
+`;

@@ -1,4 +1,5 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { sameSecret } from './secret-match';
 import { awsJsonError, stringMap, type AwsJsonAnswer } from './aws-json';
 import type { IdentityConfig } from './identity-config';
 import type { IdentityIssuer } from './identity-issuer';
@@ -41,7 +42,7 @@ export function initiateAuth(request: Record<string, unknown>, config: IdentityC
     const username = params.USERNAME ?? '';
     if (!secretOk(username)) return awsJsonError(NOT_AUTHORIZED, `Unable to verify secret hash for client ${clientId}`);
     const user = config.users.get(username);
-    if (!user || user.password !== params.PASSWORD) return awsJsonError(NOT_AUTHORIZED, 'Incorrect username or password.');
+    if (!user || !sameSecret(params.PASSWORD ?? '', user.password)) return awsJsonError(NOT_AUTHORIZED, 'Incorrect username or password.');
     switch (user.status ?? 'CONFIRMED') {
       case 'UNCONFIRMED':
         return awsJsonError('UserNotConfirmedException', 'User is not confirmed.');

@@ -3,6 +3,7 @@ import { MAX_CLIENT_REQUEST_BYTES } from '../protocol/limits';
 import { isJsonObject, type ServiceErrorEntry } from '../protocol/messages';
 import { authorize, channelOf, headerRecord, type AuthConfig, type AuthOutcome } from './auth';
 import type { Namespaces } from './namespaces';
+import { isConsolePath } from './web-console';
 import { checkPublish, HTTP_ERRORS, type PublishCheck } from './publish-check';
 
 export interface HttpPublishContext {
@@ -79,7 +80,8 @@ function parsePublishBody(body: Buffer): { channel: string; events: string[] } |
 export function createHttpHandler(ctx: HttpPublishContext): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://emulator');
-    if (req.method === 'OPTIONS') {
+    // The console is for its own page only: no CORS for it (web-console.ts).
+    if (req.method === 'OPTIONS' && !isConsolePath(url.pathname)) {
       res.writeHead(204, {
         'access-control-allow-origin': '*',
         'access-control-allow-methods': 'POST',

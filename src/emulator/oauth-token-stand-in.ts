@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { matchesOne } from './auth';
+import { sameSecret } from './secret-match';
 import type { IdentityConfig } from './identity-config';
 import type { IdentityIssuer } from './identity-issuer';
 
@@ -29,7 +29,7 @@ export function clientCredentialsToken(headers: IncomingHttpHeaders, body: Buffe
   const given = basicCredentials(headers) ?? { id: form.get('client_id') ?? '', secret: form.get('client_secret') ?? '' };
   const client = config.clients.get(given.id);
   // Compared in constant time, as every secret the emulator checks.
-  if (!client?.clientSecret || !matchesOne(given.secret, [client.clientSecret])) return oauthError('invalid_client');
+  if (!client?.clientSecret || !sameSecret(given.secret, client.clientSecret)) return oauthError('invalid_client');
   if (form.get('grant_type') !== 'client_credentials') return oauthError('unsupported_grant_type');
   const scope = (form.get('scope') ?? '').trim();
   const { token, expiresIn } = issuer.token({ sub: client.clientId, client_id: client.clientId, token_use: 'access', scope: scope || 'default' });

@@ -186,6 +186,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     deliver: (check) => realtime.deliver(check),
     identity: createIdentityRoutes(identity, issuer, identityCalls),
     console: createConsoleRoutes({
+      host: options.host ?? '127.0.0.1',
       namespaces,
       events,
       deliver: (check) => realtime.deliver(check),

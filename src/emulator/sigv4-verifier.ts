@@ -1,4 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { sameSecret } from './secret-match';
 
 // An independent SigV4 verifier, written from the AWS specification ("Create a signed AWS API request",
 // docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html) and checked against
@@ -122,7 +123,7 @@ export function verifySigV4(request: SignedRequest, options: VerifyOptions): Ver
   }
 
   const token = headers.get('x-amz-security-token');
-  if ((key.sessionToken ?? '') !== (token ?? '')) return fail('UnauthorizedException', 'The security token included in the request is invalid.');
+  if (!sameSecret(token ?? '', key.sessionToken ?? '')) return fail('UnauthorizedException', 'The security token included in the request is invalid.');
 
   const signedNames = signedHeadersList.split(';');
   const sorted = [...signedNames].sort();

@@ -12,6 +12,36 @@ export interface ConsoleContext {
   /** The emulator's counters and its connections with their channels. */
   state(): { counters: Record<string, number>; connections: Array<{ id: string; channels: string[] }> };
   deliver(check: Extract<PublishCheck, { ok: true }>): void;
+  /** The host the emulator listens on (`--host`): besides loopback names, the one name a browser may reach it by. */
+  host: string;
+}
+
+/** Paths of the console: its page and its routes. */
+export function isConsolePath(path: string): boolean {
+  return path === '/' || path.startsWith('/console/');
+}
+
+const LOOPBACK_NAMES = /^(?:localhost|[^.]+\.localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
+
+/**
+ * Why a request may not reach the console, if it may not. The console answers its own page only: a page of any web
+ * site could otherwise publish through it (a `text/plain` POST needs no preflight), and a DNS-rebound name could read
+ * its state and live log. So the Host must be a loopback name or the configured host, an Origin (when a browser sends
+ * one) that very host, and a POST JSON, which a cross-site form cannot send without a preflight.
+ */
+function refusal(req: IncomingMessage, host: string): string | undefined {
+  let hostname: string;
+  try {
+    hostname = new URL(`http://${req.headers.host ?? ''}`).hostname;
+  } catch {
+    return 'a Host header that is not a host name';
+  }
+  const configured = host.includes(':') ? `[${host}]` : host;
+  if (!LOOPBACK_NAMES.test(hostname) && hostname.toLowerCase() !== configured.toLowerCase()) return `the Host ${hostname.slice(0, 100)}: the console answers only at a loopback name or ${configured}`;
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== `http://${req.headers.host}` && origin !== `https://${req.headers.host}`) return 'a request from another web page';
+  if (req.method === 'POST' && !/^application\/json\s*(?:;|$)/i.test(req.headers['content-type'] ?? '')) return 'a POST that is not application/json';
+  return undefined;
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
@@ -29,6 +59,12 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 export function createConsoleRoutes(ctx: ConsoleContext): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
     const path = new URL(req.url ?? '/', 'http://emulator').pathname;
+    if (!isConsolePath(path)) return false;
+    const refused = refusal(req, ctx.host);
+    if (refused) {
+      json(res, 403, { errors: [{ errorType: 'ForbiddenException', message: `The web console does not answer ${refused}` }] });
+      return true;
+    }
     if (req.method === 'GET' && path === '/') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
       res.end(PAGE);
@@ -65,7 +101,8 @@ export function createConsoleRoutes(ctx: ConsoleContext): (req: IncomingMessage,
       });
       return true;
     }
-    return false;
+    json(res, 405, { errors: [{ errorType: 'MethodNotAllowedException', message: `The web console has no ${req.method ?? ''} ${path}` }] });
+    return true;
   };
 }
 
