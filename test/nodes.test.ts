@@ -72,6 +72,21 @@ describe(`Node-RED ${nodeRedVersion} (Node.js ${process.version}) nodes against 
     assert.equal(event.topic, '/default/test');
   });
 
+  it('requestTimeout 0 is no limit per attempt: the endpoint connects, subscribes and publishes over both transports', async () => {
+    const flow = [TAB, ...endpoint(emulator, { endpoint: { requestTimeout: 0 } }), ...pub('p'), ...pub('h', { transport: 'http' }), ...sub('s'), ...catchAll()];
+    await helper.load(appsyncNodes, flow, KEY);
+    await subscribed(emulator, 1);
+    const got = collect(helper.getNode('s-out'));
+    const caught = collect(helper.getNode('caught'));
+    helper.getNode('p').receive({ payload: 'ws' });
+    assert.equal(((await nextMessage(helper.getNode('p-out'))).publishResult as { status: string }).status, 'successful');
+    helper.getNode('h').receive({ payload: 'http' });
+    assert.equal(((await nextMessage(helper.getNode('h-out'))).publishResult as { status: string }).status, 'successful');
+    await waitFor(() => got.length === 2, 'both events');
+    assert.deepEqual(got.map((m) => m.payload).sort(), ['http', 'ws']);
+    assert.deepEqual(caught, []);
+  });
+
   it('publishes over HTTP, with the channel from msg.topic', async () => {
     await helper.load(appsyncNodes, [TAB, ...endpoint(emulator), ...pub('p', { transport: 'http', channel: '' }), ...sub('s', { channel: 'default/*' })], KEY);
     await subscribed(emulator, 1);

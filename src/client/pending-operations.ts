@@ -1,4 +1,5 @@
 import type { PublishRequest } from './publish-queue';
+import { isLimit, timerDelay } from './time-limit';
 
 /** A subscribe or unsubscribe sent and waiting for its acknowledgement. */
 interface SubscriptionOperation {
@@ -14,7 +15,7 @@ export type PendingOperation = SubscriptionOperation | PublishRequest;
  * them all: with every operation waiting the same time, deadlines grow in the order operations were added, so
  * a sweep from the oldest stops at the first that has time left. Thousands of publishes in flight cost no
  * timer each (a timer per publish was a fifth of the garbage collector's work), and a publish request is its
- * own entry, with no wrapper object.
+ * own entry, with no wrapper object. A timeout of 0 is none: operations wait for their answer or the socket's end.
  */
 export class PendingOperations {
   readonly #entries = new Map<string, PendingOperation>();
@@ -35,9 +36,9 @@ export class PendingOperations {
   }
 
   #track(id: string, operation: PendingOperation): void {
-    operation.deadline = Date.now() + this.timeoutMs;
+    operation.deadline = isLimit(this.timeoutMs) ? Date.now() + this.timeoutMs : Infinity;
     this.#entries.set(id, operation);
-    this.#timer ??= setTimeout(() => this.#sweep(), this.timeoutMs);
+    if (isLimit(this.timeoutMs)) this.#timer ??= setTimeout(() => this.#sweep(), timerDelay(this.timeoutMs));
   }
 
   has(id: string): boolean {
@@ -75,7 +76,7 @@ export class PendingOperations {
     const now = Date.now();
     for (const [id, operation] of this.#entries) {
       if (operation.deadline > now) {
-        this.#timer = setTimeout(() => this.#sweep(), operation.deadline - now);
+        this.#timer = setTimeout(() => this.#sweep(), timerDelay(operation.deadline - now));
         return;
       }
       this.#entries.delete(id);

@@ -15,6 +15,7 @@ import { postText, type HttpAnswer } from './http-post';
 import { isThrottled, Pacer } from './pacer';
 import { silentLogger, type Logger } from './logger';
 import { SecretScrubber } from './redact';
+import { isLimit, timerDelay } from './time-limit';
 
 export interface RestClientOptions {
   logger?: Logger;
@@ -53,7 +54,7 @@ export class EventsRestClient {
     this.#log = this.#scrubber.logger(options.logger ?? silentLogger);
     for (const secret of networkSecrets(options.network)) this.#scrubber.add(secret);
     warnIfUnverified(options.network, endpoints.httpUrl, (line) => this.#log.warn(line));
-    this.#requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
+    this.#requestTimeoutMs = timerDelay(options.requestTimeoutMs ?? 15_000);
     this.#maxRetries = options.maxRetries ?? 3;
     this.#retryBaseDelayMs = options.retryBaseDelayMs ?? 200;
     this.#retryMaxDelayMs = options.retryMaxDelayMs ?? 5_000;
@@ -110,7 +111,7 @@ export class EventsRestClient {
         continue;
       }
       // Throttling is not an error: retried with backoff until the request timeout, however many times it takes.
-      if (isThrottled(error) && Date.now() - started < this.#requestTimeoutMs) {
+      if (isThrottled(error) && (!isLimit(this.#requestTimeoutMs) || Date.now() - started < this.#requestTimeoutMs)) {
         await this.#wait(Math.min(throttles++, 6), error);
         attempt--;
         continue;

@@ -27,6 +27,7 @@ import { stateAfterFailure } from './reconnect-policy';
 import { SecretScrubber } from './redact';
 import { SocketSession } from './socket-session';
 import { SubscriptionRegistry, type EventOutput, type SubscriptionHandlers, type SubscriptionRecord } from './subscription-registry';
+import { isLimit, timerDelay } from './time-limit';
 import { TurnBudget } from './turn-budget';
 
 export type { EventMeta, EventOutput, SubscriptionHandlers } from './subscription-registry';
@@ -46,9 +47,9 @@ export interface WebSocketClientOptions {
   reconnectMaxDelayMs?: number;
   /** Delay between attempts after a failure the user must fix (refused credentials, unknown endpoint). */
   authRetryDelayMs?: number;
-  /** Time allowed from opening the socket to `connection_ack`. */
+  /** Time allowed from opening the socket to `connection_ack`; 0 is the default's 15 s (an attempt that hangs is retried). */
   connectTimeoutMs?: number;
-  /** Time allowed for each subscribe, publish and unsubscribe acknowledgement. */
+  /** Time allowed for each subscribe, publish and unsubscribe acknowledgement; 0: no limit per attempt. */
   requestTimeoutMs?: number;
   /**
    * Publish requests (of up to 5 events) that may wait for a connection or a publish-rate slot; beyond it publishes
@@ -126,9 +127,6 @@ const DEFAULTS = {
  * apart), and one unsliced burst 27,000 to 34,000.
  */
 const PUBLISHES_PER_TURN = 256;
-
-/** Node's timers take at most 2^31-1 ms; a larger value fires after 1 ms with a warning, in a loop. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * The AppSync Events WebSocket client: one socket, opened on first use, kept open (reconnecting with
@@ -599,7 +597,7 @@ export class EventsWebSocketClient {
     const now = Date.now();
     const expiresAt = authorization ? this.#authorizers.connect.expiresAt?.(authorization) : undefined;
     const at = rotationTime(now, expiresAt, this.#options.maxConnectionDurationMs);
-    this.#rotation.timer = setTimeout(() => this.#rotate(), Math.min(MAX_TIMER_MS, Math.max(0, at - now)));
+    this.#rotation.timer = setTimeout(() => this.#rotate(), timerDelay(at - now));
   }
 
   #rotate(): void {
@@ -626,7 +624,7 @@ export class EventsWebSocketClient {
       session: old,
       moving: new Map(),
       publishIds: this.#pending.publishes().map((r) => r.id),
-      timer: setTimeout(() => this.#retire(), this.#options.requestTimeoutMs),
+      timer: setTimeout(() => this.#retire(), this.#moveLimitMs()),
     };
     this.#rotation.retiring = retiring;
     for (const record of this.#subscriptions.values()) {
@@ -674,9 +672,17 @@ export class EventsWebSocketClient {
     // Its timer is cleared wherever it is replaced (the next replacement, #endRotation).
     this.#rotation.aligning ??= {
       moves: new Map(),
-      timer: setTimeout(() => (this.#rotation.aligning = undefined), this.#options.requestTimeoutMs),
+      timer: setTimeout(() => (this.#rotation.aligning = undefined), this.#moveLimitMs()),
     };
     return this.#rotation.aligning;
+  }
+
+  /**
+   * How long a replacement may take to move the subscriptions and retire the old connection: the request timeout, or
+   * the default's when requests have none (an old connection is never kept for good).
+   */
+  #moveLimitMs(): number {
+    return isLimit(this.#options.requestTimeoutMs) ? this.#options.requestTimeoutMs : DEFAULTS.requestTimeoutMs;
   }
 
   #onRetiringMessage(message: ServerMessage | InvalidFrame): void {
@@ -923,7 +929,7 @@ export class EventsWebSocketClient {
    */
   #retryThrottled(request: PublishRequest): boolean {
     const delay = fullJitterDelay((request.throttled = (request.throttled ?? 0) + 1), { baseDelayMs: 50, maxDelayMs: 2_000 });
-    if (Date.now() + delay - (request.firstSentAt ?? Date.now()) > this.#options.requestTimeoutMs) return false;
+    if (isLimit(this.#options.requestTimeoutMs) && Date.now() + delay - (request.firstSentAt ?? Date.now()) > this.#options.requestTimeoutMs) return false;
     setTimeout(() => {
       if (this.#state.status === 'closed' && this.#opensOnUse) return request.reject(new EventsError({ errorType: 'ClientClosed', message: 'the client was disconnected' }));
       this.#queue.requeue([request]);
@@ -975,12 +981,17 @@ function describeState(state: ConnectionState): string {
   }
 }
 
-/** The options that are set, with every delay brought into the range Node's timers accept. */
+/**
+ * The options that are set, with every delay brought into the range Node's timers accept. A request timeout of 0 is
+ * none; a connect timeout of 0 is the default (a handshake that never ends would leave the endpoint silent for good).
+ */
 function definedTimers(options: WebSocketClientOptions): Partial<WebSocketClientOptions> {
   const out: Partial<WebSocketClientOptions> = {};
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined) continue;
-    Object.assign(out, { [key]: key.endsWith('Ms') && typeof value === 'number' ? Math.min(MAX_TIMER_MS, Math.max(1, value)) : value });
+    if (key === 'connectTimeoutMs' && value === 0) continue;
+    const floor = key === 'requestTimeoutMs' ? 0 : 1;
+    Object.assign(out, { [key]: key.endsWith('Ms') && typeof value === 'number' ? timerDelay(Math.max(floor, value)) : value });
   }
   return out;
 }

@@ -13,6 +13,7 @@ import { statusSetter, subscriptionStatus, type Translate } from './status';
 import { FailureReporter } from './user-status';
 import { SubscriptionSignals } from './subscription-signals';
 import { controlAction } from './control-actions';
+import { isLimit, timerDelay } from '../client/time-limit';
 
 export interface SubscribeDef extends NodeDef {
   endpoint: string;
@@ -156,10 +157,12 @@ export function registerSubscribeNode(RED: NodeAPI): void {
         switch (msg.action) {
           case 'subscribe': {
             const started = channelsOf(msg.topic).map(subscribe);
-            // Waits for the acknowledgements up to the endpoint's request timeout; a subscription still pending then keeps trying.
+            // Waits for the acknowledgements up to the endpoint's request timeout (15 s when it has none, so that the
+            // message is not held for good); a subscription still pending then keeps trying.
             let timer: NodeJS.Timeout | undefined;
             const acknowledged = Promise.all(started.map((h) => h.ready));
-            await Promise.race([acknowledged, new Promise<void>((resolve) => (timer = setTimeout(resolve, endpointNode.requestTimeoutMs)))]).finally(() => clearTimeout(timer));
+            const waitMs = isLimit(endpointNode.requestTimeoutMs) ? timerDelay(endpointNode.requestTimeoutMs) : 15_000;
+            await Promise.race([acknowledged, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]).finally(() => clearTimeout(timer));
             msg.subscriptions = liveChannels();
             done();
             return;

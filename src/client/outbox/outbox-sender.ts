@@ -1,6 +1,7 @@
 import { EventsError } from '../../protocol/errors';
 import type { PublishResult } from '../../protocol/publish-result';
 import { fullJitterDelay } from '../backoff';
+import { timerDelay } from '../time-limit';
 import type { Logger } from '../logger';
 import type { StoredPublish } from './outbox-file';
 import type { PublishOutbox } from './publish-outbox';
@@ -121,6 +122,6 @@ export class OutboxSender {
     this.#timer = setTimeout(() => {
       this.#backingOff = false;
       this.notify();
-    }, delay);
+    }, timerDelay(delay));
   }
 }
