@@ -106,4 +106,33 @@ describe(`Node-RED ${nodeRedVersion}: the file publish queue`, function () {
     await waitFor(() => existsSync(file) && readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('"op":"put"')).length === 5, 'five stored publishes');
     assert.deepEqual(caught, []);
   });
+
+  it('a publish refused for its channel (no such namespace) ends in Catch on both transports, and the line moves on', async () => {
+    // The channel from msg.topic.
+    const nodes = flow(emulator, { authRetryDelay: 60 }).map((n) => (n.type === 'events-publish' ? { ...n, channel: '' } : n));
+    await helper.load(appsyncNodes, [TAB, ...nodes], KEY);
+    const caught = collect(helper.getNode('caught'));
+    const outputs = collect(helper.getNode('out'));
+    record(emulator);
+    for (const transport of ['http', 'ws']) {
+      helper.getNode(transport).receive({ payload: { n: -1 }, topic: 'nosuchnamespace/x' });
+      for (let n = 0; n < 3; n++) helper.getNode(transport).receive({ payload: { n }, topic: 'default/outbox' });
+    }
+    // Without the check, the refused publish held everything behind it for authRetryDelay (60 s) and more.
+    await waitFor(() => outputs.length === 6 && caught.length === 2, 'six delivered and two in Catch');
+    assert.deepEqual(received, [0, 1, 2, 0, 1, 2], 'in order, behind the refused ones');
+    for (const msg of caught) assert.equal((msg.error as { code?: string }).code, 'UnauthorizedException');
+  });
+
+  it('a refused key keeps every publish stored and retries it; nothing reaches Catch', async () => {
+    await helper.load(appsyncNodes, [TAB, ...flow(emulator, { authRetryDelay: 0.2 })], { auth: { apiKey: 'da2-refusedrefusedrefusedrefused' } });
+    const caught = collect(helper.getNode('caught'));
+    const file = join(userDir, 'appsync-events', 'outbox-ep.jsonl');
+    for (let n = 0; n < 4; n++) helper.getNode(n % 2 ? 'ws' : 'http').receive({ payload: { n }, topic: 'default/outbox' });
+    await waitFor(() => readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('"op":"put"')).length === 4, 'four stored publishes');
+    // The fence: three attempts of the first (HTTP) publish, each refused, and each probe with the key refused too.
+    await waitFor(() => emulator.stats().httpPublishRequests >= 3, 'three attempts');
+    assert.deepEqual(caught, []);
+    assert.equal(readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('"op":"done"')).length, 0, 'nothing finished');
+  });
 });

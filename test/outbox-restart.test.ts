@@ -109,4 +109,60 @@ describe('a real Node-RED process with the file publish queue, killed and restar
     assert.ok(log.some((l) => /publish outbox: .*outbox-e1000000000000a1\.jsonl/.test(l)), 'the file is named in the log');
     assert.ok(log.some((l) => l.includes('the last record was cut short')), 'the torn record is reported');
   });
+
+  it('over WebSocket alone, 40 publishes stored before a SIGKILL arrive in order after the restart (they are read back one after another)', async () => {
+    userDir = mkdtempSync(join(tmpdir(), 'appsync-gateway-'));
+    const received: number[] = [];
+    const start = async (port: number) => {
+      const em = await createEmulator({ port, apiKeys: [DEMO_API_KEY] });
+      em.events.on('published', (_c, events) => received.push(...events.map((e) => (JSON.parse(e) as { n: number }).n)));
+      return em;
+    };
+    emulator = await start(0);
+    const appsyncPort = emulator.port;
+    await emulator.stop();
+    emulator = undefined;
+    prepareUserDir(userDir, restartFlow(join(userDir, 'outputs.jsonl')));
+    const log: string[] = [];
+    const env = (port: number) => ({ ...process.env, PORT: String(port), APPSYNC_EVENTS_URL: `http://127.0.0.1:${appsyncPort}/event`, APPSYNC_API_KEY: DEMO_API_KEY });
+    const port = await freePort(0);
+    nodeRed = await launchNodeRed(userDir, port, env(port), (line) => log.push(line));
+    for (let n = 0; n < 40; n++) assert.equal(await post(port, '/publish/ws', { n }), 200);
+    const file = join(userDir, 'appsync-events', 'outbox-e1000000000000a1.jsonl');
+    await waitFor(() => readOutbox(file).publishes.length === 40, 'forty publishes owed on disk', 10_000);
+    nodeRed.nodeRed.kill('SIGKILL');
+    await nodeRed.exit;
+    emulator = await start(appsyncPort);
+    const again = await freePort(0);
+    nodeRed = await launchNodeRed(userDir, again, env(again), (line) => log.push(line));
+    await waitFor(() => received.length >= 40, 'every publish after the restart', 20_000);
+    assert.deepEqual(received, Array.from({ length: 40 }, (_, n) => n), 'each once, in order');
+  });
+
+  it('a second Node-RED process on the same user directory refuses its publishes and writes nothing in the outbox file', async () => {
+    userDir = mkdtempSync(join(tmpdir(), 'appsync-gateway-'));
+    const received: number[] = [];
+    emulator = await createEmulator({ apiKeys: [DEMO_API_KEY] });
+    emulator.events.on('published', (_c, events) => received.push(...events.map((e) => (JSON.parse(e) as { n: number }).n)));
+    prepareUserDir(userDir, restartFlow(join(userDir, 'outputs.jsonl')));
+    const env = (port: number) => ({ ...process.env, PORT: String(port), APPSYNC_EVENTS_URL: `http://127.0.0.1:${emulator!.port}/event`, APPSYNC_API_KEY: DEMO_API_KEY });
+    const firstPort = await freePort(0);
+    nodeRed = await launchNodeRed(userDir, firstPort, env(firstPort), () => {});
+    const secondLog: string[] = [];
+    const secondPort = await freePort(0);
+    const second = await launchNodeRed(userDir, secondPort, env(secondPort), (line) => secondLog.push(line));
+    try {
+      assert.ok(second.started);
+      assert.ok(secondLog.some((l) => l.includes(`outbox in use by process ${nodeRed!.nodeRed.pid}`)), secondLog.slice(-20).join('\n'));
+      for (let n = 100; n < 105; n++) assert.equal(await post(secondPort, '/publish/ws', { n }), 200);
+      // The fence: the first process's publishes arrive, in order, and none of the second's among them.
+      for (let n = 0; n < 10; n++) assert.equal(await post(firstPort, '/publish/ws', { n }), 200);
+      await waitFor(() => received.length >= 10, 'the first process\'s ten');
+      assert.deepEqual(received, Array.from({ length: 10 }, (_, n) => n));
+      await waitFor(() => secondLog.filter((l) => l.includes('OutboxInUse')).length >= 6, 'each refused publish in the log');
+    } finally {
+      second.nodeRed.kill('SIGKILL');
+      await second.exit;
+    }
+  });
 });

@@ -12,6 +12,7 @@ import type { AuthorizerNode } from './authorizer-node';
 import { EndpointConnection } from './endpoint-connection';
 import { endpointSettings } from './endpoint-settings';
 import { EndpointOutbox } from './endpoint-outbox';
+import { diskErrorWords } from '../client/outbox/disk-error';
 import type { NetworkSettings } from '../client/network';
 
 export interface EndpointDef extends NodeDef {
@@ -52,6 +53,11 @@ export interface EndpointNode extends Node {
   requestTimeoutMs: number;
   /** Why the endpoint cannot be used, when it cannot. */
   configError: EventsError | undefined;
+  /**
+   * Why the file publish queue cannot be used (its file held by another process, or of another format version): its
+   * publish nodes refuse every message with it, and never fall back to memory; subscribe nodes work on.
+   */
+  outboxError: EventsError | undefined;
   /** The authorizer of `authorizerNodeId` (or of this endpoint when absent) for this endpoint's region. */
   authorizer(authorizerNodeId?: string): Authorizer;
   /** The same, looked up at each use, so that a missing authorizer fails the operation, not the deploy. */
@@ -75,6 +81,7 @@ function openOutbox(RED: NodeAPI, node: EndpointNode, def: EndpointDef, options:
       authRetryDelayMs: options.authRetryDelayMs,
       log: options.logger,
       window: (transport) => (transport === 'websocket' && node.connection?.state.status === 'connected' ? 32 : 1),
+      credentialWorks: (authorizerId) => credentialWorks(node, authorizerId),
       deliver: (channel, events, transport, authorizerId) => {
         const connection = node.connection;
         if (!connection) return Promise.reject(new EventsError({ errorType: 'ClientClosed', message: 'the endpoint is closed' }));
@@ -85,10 +92,28 @@ function openOutbox(RED: NodeAPI, node: EndpointNode, def: EndpointDef, options:
     node.log(`publish outbox: ${path}`);
     return outbox;
   } catch (err) {
-    // A file this version cannot read is left as it is; publishes fail until it is moved away.
-    node.configError = err instanceof EventsError ? err : new EventsError({ errorType: 'InvalidConfiguration', message: String(err) });
-    node.error(node.configError.message);
+    // A file this version cannot read, or another process's, is left as it is; publishes fail until that is fixed.
+    node.outboxError = err instanceof EventsError ? err : new EventsError({ errorType: 'OutboxUnavailable', message: `publish outbox ${path}: ${diskErrorWords(err)}` });
+    node.error(node.outboxError.message);
     return undefined;
+  }
+}
+
+/**
+ * Whether a credential is accepted, to tell a refused credential from a refused channel (an HTTP 401 says neither):
+ * the endpoint's own when its WebSocket is open, else a connection opened with it and closed again.
+ */
+async function credentialWorks(node: EndpointNode, authorizerId: string | undefined): Promise<boolean> {
+  if (!authorizerId && node.connection?.state.status === 'connected') return true;
+  if (!node.endpoints) return false;
+  const probe = new EventsWebSocketClient(node.endpoints, { connect: node.authorizer(authorizerId) }, { network: node.network, autoConnect: false, reconnectBaseDelayMs: 60_000 });
+  try {
+    await probe.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await probe.disconnect(false);
   }
 }
 

@@ -29,9 +29,14 @@ export interface EndpointOutboxOptions {
   log: Logger;
   /** How many stored publishes over `transport` may be in flight now (OutboxSenderOptions.window). */
   window(transport: 'websocket' | 'http'): number;
+  /** Whether a connection opened with this authorizer (the endpoint's when undefined) is accepted. */
+  credentialWorks(authorizer: string | undefined): Promise<boolean>;
   /** Sends a stored publish over its transport, with its node's authorizer. */
   deliver(channel: string, events: unknown[], transport: 'websocket' | 'http', authorizer: string | undefined): Promise<PublishResult>;
 }
+
+/** How long a close waits for the answers of publishes in flight: well inside Node-RED's 15 s close timeout. */
+const CLOSE_WAIT_MS = 5_000;
 
 /** Message properties that hold live objects (the HTTP in node's request and response) and are not stored. */
 const LIVE_PROPERTIES = new Set(['req', 'res', '_msgid']);
@@ -88,6 +93,7 @@ export class EndpointOutbox {
         return options.deliver(p.channel, p.events.map((e): unknown => JSON.parse(e)), p.transport, meta.authorizer);
       },
       settled: (p, outcome) => this.#settled(p, outcome),
+      credentialWorks: (p) => options.credentialWorks(publishMeta(p.meta).authorizer),
     });
     if (this.outbox.recovered.length > 0) this.#log.info(`publish outbox ${options.path}: ${this.outbox.recovered.length} stored publishes from before to send`);
   }
@@ -119,7 +125,7 @@ export class EndpointOutbox {
   async close(): Promise<void> {
     this.#closed = true;
     this.#sender.stop();
-    await this.#sender.settledInFlight();
+    await this.#sender.settledInFlight(CLOSE_WAIT_MS);
     const kept = new EventsError({ errorType: 'StoredForLater', message: 'the publish stays in the outbox file and is sent after the restart' });
     for (const seq of [...this.#waiting.keys()]) this.#finish(seq, kept);
     await this.outbox.close();

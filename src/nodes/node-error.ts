@@ -27,6 +27,8 @@ export function errorLabel(err: EventsError): string {
   const network = NETWORK_LABELS[err.errorType];
   if (network) return network;
   if (err.isAuthError) return 'auth error';
+  // "outbox in use by process 1234": the status names who holds the file.
+  if (err.errorType === 'OutboxInUse' && err.code !== undefined) return `outbox in use by process ${err.code}`;
   if (err.errorType === 'EndpointNotFound' || err.errorType === 'InvalidEndpoint') return 'endpoint error';
   if (err.errorType === 'InvalidChannel' || err.errorType === 'BadRequestException') return 'channel error';
   return err.errorType;

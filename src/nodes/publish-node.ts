@@ -48,6 +48,7 @@ export function registerPublishNode(RED: NodeAPI): void {
       return;
     }
     const { endpoint: endpointNode, connection } = lookup;
+    if (endpointNode.outboxError) return refuseEveryMessage(node, endpointNode.outboxError);
     const show = statusSetter(node);
     const transport = def.transport === 'http' ? 'http' : 'websocket';
     const failures = new FailureReporter(node);

@@ -33,6 +33,7 @@ const PERMANENT_TYPES = new Set([
   'QueueFull',
   'ClientClosed',
   'EndpointNotFound',
+  'OutboxInUse',
 ]);
 
 const HINTS: Record<string, string> = {
@@ -54,6 +55,7 @@ const HINTS: Record<string, string> = {
   EndpointNotFound: 'Check the endpoint URL: it should end in /event (the realtime URL in /event/realtime).',
   CredentialsError: 'No AWS credentials could be loaded: check the keys, the profile or the role.',
   ClientClosed: 'The client was closed before the operation finished.',
+  OutboxInUse: 'Another Node-RED process uses this user directory: stop it, or give each process its own user directory.',
 };
 
 const SIGNATURE_HINT = "The IAM signature was refused: check the secret access key, the session token, the region and this machine's clock.";

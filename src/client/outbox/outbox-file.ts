@@ -1,6 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { open, readFile, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { EventsError } from '../../protocol/errors';
 import { isJsonObject } from '../../protocol/messages';
 
@@ -26,13 +24,25 @@ export interface StoredPublish {
 
 type Line = ({ op: 'put' } & StoredPublish) | { op: 'done'; seq: number };
 
-export interface Recovered {
-  publishes: StoredPublish[];
-  /** Lines that could not be read: the last one torn by a power cut, or damaged ones in the middle. */
-  skipped: Array<{ line: number; torn: boolean }>;
+/** Where a line is in the file, in bytes, its newline included. */
+export interface LinePosition {
+  offset: number;
+  length: number;
 }
 
-const HEADER = `${JSON.stringify({ format: OUTBOX_FORMAT, version: OUTBOX_VERSION })}\n`;
+export interface Recovered {
+  publishes: StoredPublish[];
+  /** Where each of `publishes` is in the file, in the same order. */
+  positions: LinePosition[];
+  /** Lines that could not be read: the last one torn by a power cut, or damaged ones in the middle. */
+  skipped: Array<{ line: number; torn: boolean }>;
+  /** The bytes up to the end of the last whole line: what follows is a torn record, to be cut off before appending. */
+  wholeLength: number;
+  /** The file's length as read. */
+  length: number;
+}
+
+export const HEADER = `${JSON.stringify({ format: OUTBOX_FORMAT, version: OUTBOX_VERSION })}\n`;
 
 function parseLine(text: string): Line | undefined {
   let value: unknown;
@@ -74,33 +84,51 @@ function checkHeader(text: string, path: string): void {
   }
 }
 
-/** Reads an outbox file: the publishes not yet done, in order. A missing file is an empty outbox. */
+/** The lines of a file as byte ranges; a last one without its newline is torn. */
+function* lineRanges(bytes: Buffer): Generator<{ offset: number; length: number; whole: boolean }> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    const newline = bytes.indexOf(0x0a, offset);
+    const end = newline === -1 ? bytes.length : newline + 1;
+    yield { offset, length: end - offset, whole: newline !== -1 };
+    offset = end;
+  }
+}
+
+/** Reads an outbox file: the publishes not yet done, in order, and where they are. A missing file is an empty outbox. */
 export function readOutbox(path: string): Recovered {
-  if (!existsSync(path)) return { publishes: [], skipped: [] };
-  const text = readFileSync(path, 'utf8');
-  const lines = text.split('\n');
-  // A file that ends with a newline splits into a last empty string; anything else after the last newline is torn.
-  const complete = text.endsWith('\n');
-  if (lines.at(-1) === '') lines.pop();
-  if (lines.length === 0) return { publishes: [], skipped: [] };
-  checkHeader(lines[0] ?? '', path);
-  const live = new Map<number, StoredPublish>();
+  const empty: Recovered = { publishes: [], positions: [], skipped: [], wholeLength: 0, length: 0 };
+  if (!existsSync(path)) return empty;
+  const bytes = readFileSync(path);
+  const live = new Map<number, { publish: StoredPublish; position: LinePosition }>();
   const skipped: Recovered['skipped'] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const line = parseLine(lines[i] ?? '');
-    const last = i === lines.length - 1;
-    if (!line || (last && !complete)) {
-      skipped.push({ line: i + 1, torn: last });
+  let wholeLength = 0;
+  let index = 0;
+  for (const range of lineRanges(bytes)) {
+    index++;
+    const text = bytes.subarray(range.offset, range.offset + range.length).toString('utf8');
+    if (index === 1) {
+      // A header torn by a power cut at the very start: nothing was stored after it.
+      if (!range.whole && HEADER.startsWith(text)) break;
+      checkHeader(text, path);
+      wholeLength = range.length;
       continue;
     }
-    if (line.op === 'put') live.set(line.seq, { seq: line.seq, channel: line.channel, events: line.events, transport: line.transport, meta: line.meta });
+    const line = range.whole ? parseLine(text.trimEnd()) : undefined;
+    if (range.whole) wholeLength = range.offset + range.length;
+    if (!line) {
+      skipped.push({ line: index, torn: !range.whole });
+      continue;
+    }
+    if (line.op === 'put') live.set(line.seq, { publish: { seq: line.seq, channel: line.channel, events: line.events, transport: line.transport, meta: line.meta }, position: { offset: range.offset, length: range.length } });
     else live.delete(line.seq);
   }
-  return { publishes: [...live.values()].sort((a, b) => a.seq - b.seq), skipped };
+  const sorted = [...live.values()].sort((a, b) => a.publish.seq - b.publish.seq);
+  return { publishes: sorted.map((l) => l.publish), positions: sorted.map((l) => l.position), skipped, wholeLength, length: bytes.length };
 }
 
 /** The text of a fresh file holding `lines`, and the offset of each line in it. */
-function freshFile(lines: readonly string[]): { text: string; offsets: number[] } {
+export function freshFile(lines: readonly string[]): { text: string; offsets: number[] } {
   const offsets: number[] = [];
   let offset = Buffer.byteLength(HEADER);
   for (const line of lines) {
@@ -110,174 +138,10 @@ function freshFile(lines: readonly string[]): { text: string; offsets: number[] 
   return { text: HEADER + lines.join(''), offsets };
 }
 
-/**
- * Writes a fresh file with the header and `lines`, atomically: a temporary file flushed to disk, then renamed over.
- * Returns the offset of each line in the new file. Synchronous: for opening an outbox, before anything is sent.
- */
-export function rewriteOutbox(path: string, lines: readonly string[]): number[] {
-  mkdirSync(dirname(path), { recursive: true });
-  const { text, offsets } = freshFile(lines);
-  const fd = openSync(`${path}.tmp`, 'w');
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(`${path}.tmp`, path);
-  syncDirectory(dirname(path));
-  return offsets;
-}
-
-/** Makes a rename durable: the directory entry is flushed too (not possible on Windows, where it is skipped). */
-function syncDirectory(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Windows cannot open a directory for fsync; NTFS journals the rename.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
 export function putLine(p: StoredPublish): string {
   return `${JSON.stringify({ op: 'put', seq: p.seq, channel: p.channel, events: p.events, transport: p.transport, meta: p.meta })}\n`;
 }
 
 export function doneLine(seq: number): string {
   return `{"op":"done","seq":${seq}}\n`;
-}
-
-/** Where a stored publish's line is in the file. */
-export interface LinePosition {
-  offset: number;
-  length: number;
-}
-
-/**
- * Appends lines to the file. Lines given in the same turn of the event loop are written and flushed together, one
- * write and one fsync for all (group commit): each caller's promise resolves once it is on disk. A rewrite (compaction) takes its turn in the same chain, so no line is ever appended to a replaced file.
- */
-export class OutboxAppender {
-  #handle: Promise<FileHandle>;
-  #size: number;
-  #pending: Array<{ text: string; written?: (position: LinePosition) => void; resolve: () => void; reject: (err: unknown) => void }> = [];
-  /** The last write or rewrite: each waits for the one before. */
-  #chain: Promise<void> = Promise.resolve();
-  #scheduled = false;
-
-  /** Opens `path` for appending; `size` is its current length (after `rewriteOutbox`). */
-  constructor(
-    private readonly path: string,
-    size: number,
-  ) {
-    this.#size = size;
-    this.#handle = open(path, 'a+');
-  }
-
-  /** `written` hears the line's position as soon as it is on disk, before any later write or rewrite runs. */
-  append(text: string, written?: (position: LinePosition) => void): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ text, written, resolve, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => {
-          this.#scheduled = false;
-          this.#chain = this.#chain.then(() => this.#flush());
-        });
-      }
-    });
-  }
-
-  /**
-   * Replaces the file, after every line appended before, with the lines of the positions `live` gives at that moment
-   * (read from the file being replaced), and moves those positions to the new file. The new file is written and
-   * flushed without blocking the event loop (a sync write and fsync of 50,000 lines held the process for about 100 ms
-   * in `bench/`); only the rename swaps the files, and reads wait for it.
-   */
-  rewrite(live: () => LinePosition[]): Promise<void> {
-    const run = this.#chain.then(async () => {
-      const positions = live();
-      // One read of the whole file, then the live lines cut out of it: a read per line took seconds for 20,000. (Not
-      // the handle's readFile, which reads from its position: the end, after appending.)
-      const whole = await readFile(this.path);
-      const { text, offsets } = freshFile(positions.map((p) => whole.subarray(p.offset, p.offset + p.length).toString('utf8')));
-      const temp = await open(`${this.path}.tmp`, 'w');
-      try {
-        await temp.writeFile(text);
-        await temp.sync();
-      } finally {
-        await temp.close();
-      }
-      await this.#swap(() => {
-        renameSync(`${this.path}.tmp`, this.path);
-        syncDirectory(dirname(this.path));
-        positions.forEach((p, i) => (p.offset = offsets[i] ?? p.offset));
-        this.#size = Buffer.byteLength(text);
-      });
-    });
-    this.#chain = run.catch(() => {});
-    return run;
-  }
-
-  /** Closes the handle (after the reads in progress), runs `change`, and opens the file again; reads wait meanwhile. */
-  async #swap(change: () => void): Promise<void> {
-    const old = this.#handle;
-    let reopened: (handle: Promise<FileHandle>) => void = () => {};
-    this.#handle = new Promise((resolve) => (reopened = resolve));
-    try {
-      await (await old).close();
-      change();
-    } finally {
-      reopened(open(this.path, 'a+'));
-    }
-  }
-
-  /**
-   * Reads a line back (to send a stored publish). A read that took the handle just before a rewrite swapped it fails
-   * as closed: it is read again from the new file, where the rewrite moved its position.
-   */
-  async read(position: LinePosition): Promise<string> {
-    for (;;) {
-      const current = this.#handle;
-      try {
-        const handle = await current;
-        const { buffer } = await handle.read(Buffer.alloc(position.length), 0, position.length, position.offset);
-        return buffer.toString('utf8');
-      } catch (err) {
-        if (this.#handle === current) throw err;
-      }
-    }
-  }
-
-  /** Waits for what was appended, then closes the file. */
-  async close(): Promise<void> {
-    while (this.#scheduled) await new Promise((r) => setImmediate(r));
-    await this.#chain;
-    await (await this.#handle).close();
-  }
-
-  async #flush(): Promise<void> {
-    const batch = this.#pending;
-    this.#pending = [];
-    if (batch.length === 0) return;
-    try {
-      const handle = await this.#handle;
-      const texts = batch.map((b) => Buffer.from(b.text, 'utf8'));
-      await handle.write(Buffer.concat(texts));
-      await handle.sync();
-      let offset = this.#size;
-      batch.forEach((b, i) => {
-        const length = texts[i]?.length ?? 0;
-        b.written?.({ offset, length });
-        offset += length;
-      });
-      this.#size = offset;
-      for (const b of batch) b.resolve();
-    } catch (err) {
-      for (const b of batch) b.reject(err);
-    }
-  }
 }

@@ -18,6 +18,12 @@ export interface OutboxSenderOptions {
    * (the one in flight opens the connection; the others stay in the outbox, where `dropOldest` can reach them).
    */
   window?(transport: StoredPublish['transport']): number;
+  /**
+   * Whether the credential of a stored publish works elsewhere (a connection it opens is accepted): then a refusal as
+   * unauthorized is about the publish's channel (a namespace that does not exist, or that does not allow the auth
+   * mode), and the publish is finished with that error instead of held, with everything behind it, for good.
+   */
+  credentialWorks?(publish: StoredPublish): Promise<boolean>;
   /** Backoff between retries of a stored publish that could not be delivered yet. */
   retryBaseDelayMs?: number;
   retryMaxDelayMs?: number;
@@ -42,7 +48,7 @@ export function staysStored(error: EventsError): boolean {
  * backoff; `requestTimeout` bounds each attempt, never the life of a stored publish.
  */
 export class OutboxSender {
-  readonly #options: Required<Omit<OutboxSenderOptions, 'log'>> & { log: Logger };
+  readonly #options: Required<Omit<OutboxSenderOptions, 'log' | 'credentialWorks'>> & Pick<OutboxSenderOptions, 'credentialWorks'> & { log: Logger };
   readonly #inFlight = new Set<number>();
   /** The transport of the publishes in flight: a publish over the other one waits for them (order across both). */
   #transport: StoredPublish['transport'] | undefined;
@@ -50,6 +56,8 @@ export class OutboxSender {
   #timer: NodeJS.Timeout | undefined;
   #backingOff = false;
   #running = false;
+  /** The last read handed to `deliver`: the next waits for it. */
+  #reads: Promise<void> = Promise.resolve();
 
   constructor(options: OutboxSenderOptions) {
     this.#options = { window: (transport) => (transport === 'websocket' ? 32 : 1), retryBaseDelayMs: 500, retryMaxDelayMs: 30_000, authRetryDelayMs: 60_000, ...options };
@@ -82,24 +90,45 @@ export class OutboxSender {
     clearTimeout(this.#timer);
   }
 
-  /** Resolves when nothing is in flight (for a clean close). */
-  async settledInFlight(): Promise<void> {
-    while (this.#inFlight.size > 0) await new Promise((r) => setTimeout(r, 10));
+  /**
+   * Resolves when nothing is in flight (for a clean close), or after `limitMs`: a publish still unanswered then stays
+   * stored and is sent again by the next run, so a close never outlasts Node-RED's close timeout (15 s) waiting for it.
+   */
+  async settledInFlight(limitMs: number): Promise<void> {
+    const until = Date.now() + limitMs;
+    while (this.#inFlight.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  /**
+   * Reads stored publish `seq` and hands it to `deliver`, after the one before it was handed over: reads finish in any
+   * order, and 32 stored publishes read at once went out in that order (issue 18: out of order after a restart).
+   */
+  #readInTurn(seq: number): Promise<{ publish: StoredPublish; answer: Promise<PublishResult> } | undefined> {
+    const turn = this.#reads.then(async () => {
+      const publish = await this.#options.outbox.read(seq);
+      return publish && { publish, answer: this.#options.deliver(publish) };
+    });
+    this.#reads = turn.then(
+      () => {},
+      () => {},
+    );
+    return turn;
   }
 
   async #send(seq: number): Promise<void> {
     this.#inFlight.add(seq);
     const { outbox } = this.#options;
     try {
-      const publish = await outbox.read(seq);
-      if (!publish) return;
+      const sent = await this.#readInTurn(seq);
+      if (!sent) return;
+      const { publish } = sent;
       let outcome: PublishResult | EventsError;
       try {
-        outcome = await this.#options.deliver(publish);
+        outcome = await sent.answer;
         this.#attempt = 0;
       } catch (err) {
         const error = err instanceof EventsError ? err : new EventsError({ errorType: 'UnknownError', message: err instanceof Error ? err.message : String(err), cause: err });
-        if (staysStored(error)) return this.#backOff(error);
+        if (staysStored(error) && !(error.isAuthError && (await this.#credentialWorks(publish)))) return this.#backOff(error);
         outcome = error;
       }
       await outbox.done(seq);
@@ -111,6 +140,14 @@ export class OutboxSender {
     } finally {
       this.#inFlight.delete(seq);
       this.notify();
+    }
+  }
+
+  async #credentialWorks(publish: StoredPublish): Promise<boolean> {
+    try {
+      return (await this.#options.credentialWorks?.(publish)) === true;
+    } catch {
+      return false;
     }
   }
 

@@ -1,7 +1,12 @@
-import { statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, statSync, truncateSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { EventsError } from '../../protocol/errors';
 import type { Logger } from '../logger';
-import { doneLine, OutboxAppender, parseStoredPublish, putLine, readOutbox, rewriteOutbox, type LinePosition, type StoredPublish } from './outbox-file';
+import { diskErrorWords } from './disk-error';
+import { OutboxAppender } from './outbox-appender';
+import { doneLine, freshFile, parseStoredPublish, putLine, readOutbox, type LinePosition, type Recovered, type StoredPublish } from './outbox-file';
+import { OutboxLock } from './outbox-lock';
+import { inodeOf, replaceFileSync } from './outbox-replace';
 
 export type QueueFullPolicy = 'reject' | 'dropOldest';
 
@@ -40,6 +45,7 @@ export class PublishOutbox {
   readonly recovered: readonly StoredPublish[];
   readonly #options: PublishOutboxOptions;
   readonly #appender: OutboxAppender;
+  readonly #lock: OutboxLock;
   /** Live entries in sequence order; done ones are removed from the front as they finish. */
   #entries: Entry[] = [];
   #head = 0;
@@ -56,22 +62,47 @@ export class PublishOutbox {
   constructor(options: PublishOutboxOptions) {
     this.#options = options;
     this.path = options.path;
-    const { publishes, skipped } = readOutbox(options.path);
-    for (const s of skipped) {
-      options.log.warn(s.torn ? `publish outbox ${options.path}: the last record was cut short (power loss?) and is skipped` : `publish outbox ${options.path}: line ${s.line} is damaged and is skipped`);
+    mkdirSync(dirname(options.path), { recursive: true });
+    this.#lock = OutboxLock.acquire(options.path);
+    try {
+      const { publishes, positions } = this.#recover();
+      this.recovered = publishes;
+      publishes.forEach((p, i) => {
+        const position = positions[i] ?? { offset: 0, length: 0 };
+        this.#entries.push({ seq: p.seq, transport: p.transport, ...position, durable: true, done: false });
+        this.#bytes += position.length;
+        this.#live++;
+      });
+      this.#nextSeq = (publishes.at(-1)?.seq ?? 0) + 1;
+      this.#appender = new OutboxAppender(options.path, statSync(options.path).size, this.#lock, inodeOf(options.path));
+    } catch (err) {
+      this.#lock.release();
+      throw err;
     }
-    this.recovered = publishes;
-    // Start from a compact file holding just what is owed, so that the positions below are known.
-    const lines = publishes.map(putLine);
-    const offsets = rewriteOutbox(options.path, lines);
-    publishes.forEach((p, i) => {
-      const length = Buffer.byteLength(lines[i] ?? '');
-      this.#entries.push({ seq: p.seq, transport: p.transport, offset: offsets[i] ?? 0, length, durable: true, done: false });
-      this.#bytes += length;
-      this.#live++;
-    });
-    this.#nextSeq = (publishes.at(-1)?.seq ?? 0) + 1;
-    this.#appender = new OutboxAppender(options.path, statSync(options.path).size);
+  }
+
+  /**
+   * Reads what is owed, cuts off a torn last record, and compacts the file when it holds more than that; a compaction
+   * that fails (a full disk) keeps the file as it is, and the positions read from it.
+   */
+  #recover(): Pick<Recovered, 'publishes' | 'positions'> {
+    const { path, log } = this.#options;
+    const recovered = readOutbox(path);
+    for (const s of recovered.skipped) {
+      log.warn(s.torn ? `publish outbox ${path}: the last record was cut short (power loss?) and is skipped` : `publish outbox ${path}: line ${s.line} is damaged and is skipped`);
+    }
+    if (!existsSync(path)) closeSync(openSync(path, 'a'));
+    else if (recovered.length > recovered.wholeLength) truncateSync(path, recovered.wholeLength);
+    const lines = recovered.publishes.map(putLine);
+    const { text, offsets } = freshFile(lines);
+    if (recovered.wholeLength <= Buffer.byteLength(text)) return recovered;
+    try {
+      replaceFileSync(path, text, inodeOf(path));
+    } catch (err) {
+      log.warn(`publish outbox ${path}: could not compact the file at start (${diskErrorWords(err)}); it is kept as it is`);
+      return recovered;
+    }
+    return { publishes: recovered.publishes, positions: lines.map((line, i) => ({ offset: offsets[i] ?? 0, length: Buffer.byteLength(line) })) };
   }
 
   /** Publish requests stored and not yet done. */
@@ -105,7 +136,8 @@ export class PublishOutbox {
       });
     } catch (err) {
       this.#forget(entry);
-      throw new EventsError({ errorType: 'QueueFull', message: `the publish could not be stored in ${this.path}: ${err instanceof Error ? err.message : String(err)}`, cause: err });
+      if (err instanceof EventsError) throw err;
+      throw new EventsError({ errorType: 'QueueFull', message: `the publish could not be stored in ${this.path}: ${diskErrorWords(err)}`, cause: err });
     }
     return stored;
   }
@@ -141,13 +173,23 @@ export class PublishOutbox {
     const entry = this.#find(seq);
     if (!entry || entry.done) return;
     this.#forget(entry);
-    await this.#appender.append(doneLine(seq));
+    try {
+      await this.#appender.append(doneLine(seq));
+    } catch (err) {
+      // Done in memory all the same: only a restart before the next compaction would send it again (at least once).
+      this.#options.log.warn(`publish outbox ${this.path}: could not record publish ${seq} as done (${diskErrorWords(err)})`);
+      return;
+    }
     this.#deadLines++;
     if (this.size === 0 || (this.#deadLines > (this.#options.compactAfterDeadLines ?? 10_000) && this.#deadLines > this.size)) this.#compact();
   }
 
   async close(): Promise<void> {
-    await this.#appender.close();
+    try {
+      await this.#appender.close();
+    } finally {
+      this.#lock.release();
+    }
   }
 
   #makeRoom(length: number, isInFlight: (seq: number) => boolean): void {
