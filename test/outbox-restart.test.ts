@@ -41,6 +41,13 @@ function post(port: number, path: string, body: unknown): Promise<number> {
   });
 }
 
+/** The emulator on `port` (0: any), recording the `n` of every event it broadcasts, in order. */
+async function recordingEmulator(port: number, received: number[]): Promise<Emulator> {
+  const em = await createEmulator({ port, apiKeys: [DEMO_API_KEY] });
+  em.events.on('published', (_c, events) => received.push(...events.map((e) => (JSON.parse(e) as { n: number }).n)));
+  return em;
+}
+
 describe('a real Node-RED process with the file publish queue, killed and restarted', function () {
   this.timeout(90_000);
   let userDir: string;
@@ -58,11 +65,7 @@ describe('a real Node-RED process with the file publish queue, killed and restar
     userDir = mkdtempSync(join(tmpdir(), 'appsync-gateway-'));
     const outputs = join(userDir, 'outputs.jsonl');
     const received: number[] = [];
-    const start = async (port: number) => {
-      const em = await createEmulator({ port, apiKeys: [DEMO_API_KEY] });
-      em.events.on('published', (_c, events) => received.push(...events.map((e) => (JSON.parse(e) as { n: number }).n)));
-      return em;
-    };
+    const start = (port: number) => recordingEmulator(port, received);
     emulator = await start(0);
     const appsyncPort = emulator.port;
     prepareUserDir(userDir, restartFlow(outputs));
@@ -113,11 +116,7 @@ describe('a real Node-RED process with the file publish queue, killed and restar
   it('over WebSocket alone, 40 publishes stored before a SIGKILL arrive in order after the restart (they are read back one after another)', async () => {
     userDir = mkdtempSync(join(tmpdir(), 'appsync-gateway-'));
     const received: number[] = [];
-    const start = async (port: number) => {
-      const em = await createEmulator({ port, apiKeys: [DEMO_API_KEY] });
-      em.events.on('published', (_c, events) => received.push(...events.map((e) => (JSON.parse(e) as { n: number }).n)));
-      return em;
-    };
+    const start = (port: number) => recordingEmulator(port, received);
     emulator = await start(0);
     const appsyncPort = emulator.port;
     await emulator.stop();
@@ -142,8 +141,7 @@ describe('a real Node-RED process with the file publish queue, killed and restar
   it('a second Node-RED process on the same user directory refuses its publishes and writes nothing in the outbox file', async () => {
     userDir = mkdtempSync(join(tmpdir(), 'appsync-gateway-'));
     const received: number[] = [];
-    emulator = await createEmulator({ apiKeys: [DEMO_API_KEY] });
-    emulator.events.on('published', (_c, events) => received.push(...events.map((e) => (JSON.parse(e) as { n: number }).n)));
+    emulator = await recordingEmulator(0, received);
     prepareUserDir(userDir, restartFlow(join(userDir, 'outputs.jsonl')));
     const env = (port: number) => ({ ...process.env, PORT: String(port), APPSYNC_EVENTS_URL: `http://127.0.0.1:${emulator!.port}/event`, APPSYNC_API_KEY: DEMO_API_KEY });
     const firstPort = await freePort(0);

@@ -9,6 +9,11 @@ import { dirname } from 'node:path';
  * one this outbox opened (inode). When any step fails the copy is removed and the old file stays.
  */
 export function replaceFileSync(path: string, text: string, inode: number | undefined): void {
+  renameCopy(writeCopySync(path, text), path, inode);
+}
+
+/** Writes the whole copy beside `path` and flushes it; removes it and fails when it is not complete. */
+function writeCopySync(path: string, text: string): string {
   const temp = `${path}.tmp`;
   const bytes = Buffer.from(text, 'utf8');
   try {
@@ -18,17 +23,16 @@ export function replaceFileSync(path: string, text: string, inode: number | unde
       // A write may stop short of the whole (a disk that fills): go on until every byte is written or it fails.
       while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
       fsyncSync(fd);
-      if (fstatSync(fd).size !== bytes.length) throw new Error(`the compacted copy has ${fstatSync(fd).size} of ${bytes.length} bytes`);
+      const { size } = fstatSync(fd);
+      if (size !== bytes.length) throw new Error(`the compacted copy has ${size} of ${bytes.length} bytes`);
     } finally {
       closeSync(fd);
     }
-    checkInode(path, inode);
-    renameSync(temp, path);
   } catch (err) {
     removeQuietly(temp);
     throw err;
   }
-  syncDirectory(dirname(path));
+  return temp;
 }
 
 /** The same without blocking the event loop, up to the rename, which `swap` runs (the appender closes its handle around it). */
