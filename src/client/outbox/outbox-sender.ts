@@ -100,12 +100,16 @@ export class OutboxSender {
   }
 
   /**
-   * Reads stored publish `seq` and hands it to `deliver`, after the one before it was handed over: reads finish in any
-   * order, and 32 stored publishes read at once went out in that order (issue 18: out of order after a restart).
+   * Reads stored publish `seq` and hands it to `deliver` after the one before it was handed over. The reads run at
+   * once and finish in any order; only the handing over waits its turn (issue 18: 32 stored publishes went out in the
+   * order their reads finished after a restart; reading one after another instead cost 30 % of the drain rate).
    */
   #readInTurn(seq: number): Promise<{ publish: StoredPublish; answer: Promise<PublishResult> } | undefined> {
+    const reading = this.#options.outbox.read(seq);
+    // Its failure is handled in its turn; until then it must not count as unhandled.
+    reading.catch(() => {});
     const turn = this.#reads.then(async () => {
-      const publish = await this.#options.outbox.read(seq);
+      const publish = await reading;
       return publish && { publish, answer: this.#options.deliver(publish) };
     });
     this.#reads = turn.then(
