@@ -113,7 +113,7 @@ describe('a real Node-RED process with the file publish queue, killed and restar
     assert.ok(log.some((l) => l.includes('the last record was cut short')), 'the torn record is reported');
   });
 
-  it('over WebSocket alone, 40 publishes stored before a SIGKILL arrive in order after the restart (they are read back one after another)', async () => {
+  it('over WebSocket alone, 40 publishes stored before a SIGKILL arrive in order after the restart (handed over in their order, whatever order their reads finish in)', async () => {
     userDir = mkdtempSync(join(tmpdir(), 'appsync-gateway-'));
     const received: number[] = [];
     const start = (port: number) => recordingEmulator(port, received);
