@@ -68,18 +68,23 @@ describe('WebSocket client against the emulator', () => {
     assert.deepEqual(await received.waitFor(12), twelve);
   });
 
-  it('turns a refused chunk into failed entries at the right indices, and keeps the rest', async () => {
+  it('retries a throttled chunk past the request timeout; a chunk that fails turns into failed entries at the right indices', async () => {
     const client = track(apiKeyClient(emulator, { requestTimeoutMs: 300 }));
     await client.connect();
     emulator.faults.throttlePublishes(0);
     const sent: number[] = [];
-    // The second request is throttled for longer than the request timeout: then, and only then, it fails.
+    // The second request is throttled for good: retried, never reported, until the client is closed.
     emulator.events.on('message', (_c, m) => {
       if (m.type === 'publish' && (sent.push(m.events.length), sent.length === 2)) emulator.faults.throttlePublishes(Infinity);
     });
-    const result = await client.publish('default/x', [0, 1, 2, 3, 4, 5, 6]);
+    const started = Date.now();
+    const publishing = client.publish('default/x', [0, 1, 2, 3, 4, 5, 6]);
+    await waitFor(() => sent.length >= 4 && Date.now() - started > 300, 'retries past the request timeout', 10_000);
+    await client.disconnect(false);
+    const result = await publishing;
+    emulator.faults.throttlePublishes(0);
     assert.deepEqual(result.successful.map((s) => s.index), [0, 1, 2, 3, 4]);
-    assert.deepEqual(result.failed.map((f) => [f.index, f.code]), [[5, 'LimitExceededError'], [6, 'LimitExceededError']]);
+    assert.deepEqual(result.failed.map((f) => [f.index, f.code]), [[5, 'ClientClosed'], [6, 'ClientClosed']]);
   });
 
   it('rejects with the service error when every chunk is refused', async () => {
@@ -88,9 +93,14 @@ describe('WebSocket client against the emulator', () => {
     emulator.faults.throttlePublishes(2);
     assert.equal((await client.publish('default/x', [1])).successful.length, 1, 'throttled twice, then accepted: not an error');
     const impatient = track(apiKeyClient(emulator, { requestTimeoutMs: 200 }));
+    let attempts = 0;
+    emulator.events.on('message', (_c, m) => m.type === 'publish' && attempts++);
     emulator.faults.throttlePublishes(Infinity);
-    await assert.rejects(impatient.publish('default/x', [1]), (err: EventsError) => err.errorType === 'LimitExceededError' && err.retryable);
+    const started = Date.now();
+    const throttled = impatient.publish('default/x', [1]);
+    await waitFor(() => attempts >= 3 && Date.now() - started > 200, 'retries past the request timeout', 10_000);
     emulator.faults.throttlePublishes(0);
+    assert.equal((await throttled).successful.length, 1, 'throttled past the request timeout, then accepted: not an error');
   });
 
   it('paces publish requests to publishRate, in order', async () => {

@@ -57,6 +57,12 @@ export class PendingOperations {
     return this.#entries.get(id)?.kind;
   }
 
+  /** Whether any publish is in flight. */
+  hasPublishes(): boolean {
+    for (const op of this.#entries.values()) if (op.kind === 'publish') return true;
+    return false;
+  }
+
   /** Every publish in flight, in the order they were sent. */
   publishes(): PublishRequest[] {
     return [...this.#entries.values()].filter((op) => op.kind === 'publish');

@@ -17,9 +17,6 @@ export class PublishRequest {
   /** The authorization it was last sent with, and whether its refusal already renewed it (credential-renewal.ts). */
   authorization?: AuthorizationHeaders;
   renewed?: boolean;
-  /** When it was first sent, and how often it was throttled since: throttled publishes are sent again until the request timeout. */
-  firstSentAt?: number;
-  throttled?: number;
 
   constructor(
     readonly id: string,

@@ -15,13 +15,13 @@ import { postText, type HttpAnswer } from './http-post';
 import { isThrottled, Pacer } from './pacer';
 import { silentLogger, type Logger } from './logger';
 import { SecretScrubber } from './redact';
-import { isLimit, timerDelay } from './time-limit';
+import { timerDelay } from './time-limit';
 
 export interface RestClientOptions {
   logger?: Logger;
   /** Per request. */
   requestTimeoutMs?: number;
-  /** Retries on 5xx and network errors; never on other 4xx. Throttling (429) is retried until the request timeout. */
+  /** Retries on 5xx and network errors; never on other 4xx. Throttling (429) is retried until the publish goes through. */
   maxRetries?: number;
   /** Publish requests per second (0, the default: no pacing); requests beyond it wait their turn, in order. */
   publishRate?: number;
@@ -84,7 +84,6 @@ export class EventsRestClient {
     // The HTTP body is the text IAM signs: the same bytes go over the wire.
     const body = publishSigningBody(channel, events);
     const authorized: AuthorizedAttempt = {};
-    const started = Date.now();
     let throttles = 0;
     for (let attempt = 0; ; attempt++) {
       let failure: unknown;
@@ -110,8 +109,9 @@ export class EventsRestClient {
         attempt--;
         continue;
       }
-      // Throttling is not an error: retried with backoff until the request timeout, however many times it takes.
-      if (isThrottled(error) && (!isLimit(this.#requestTimeoutMs) || Date.now() - started < this.#requestTimeoutMs)) {
+      // Throttling is not an error: retried with backoff until the publish goes through (issue 18); the request timeout
+      // bounds each attempt, not the wait.
+      if (isThrottled(error)) {
         await this.#wait(Math.min(throttles++, 6), error);
         attempt--;
         continue;

@@ -9,7 +9,6 @@ import { accountsForEvery, type PublishResult } from '../protocol/publish-result
 import { CONNECT_SIGNING_BODY, publishSigningBody, subscribeSigningBody } from '../protocol/signing-body';
 import type { AuthorizationHeaders, Authorizer, Operation } from './authorizer';
 import { publishInChunks } from './chunked-publish';
-import { fullJitterDelay } from './backoff';
 import { isThrottled, Pacer } from './pacer';
 import { MAX_CONNECTION_DURATION_MS, rotationTime } from './connection-rotation';
 import { renewalFor, type AuthorizedAttempt } from './credential-renewal';
@@ -28,6 +27,7 @@ import { SecretScrubber } from './redact';
 import { SocketSession } from './socket-session';
 import { SubscriptionRegistry, type EventOutput, type SubscriptionHandlers, type SubscriptionRecord } from './subscription-registry';
 import { isLimit, timerDelay } from './time-limit';
+import { ThrottleHold } from './throttle-hold';
 import { TurnBudget } from './turn-budget';
 
 export type { EventMeta, EventOutput, SubscriptionHandlers } from './subscription-registry';
@@ -157,6 +157,7 @@ export class EventsWebSocketClient {
   readonly #pacer: Pacer;
   readonly #turnBudget = new TurnBudget(PUBLISHES_PER_TURN);
   readonly #ids = new OperationIds();
+  readonly #throttleHold: ThrottleHold;
   #drainTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   /** The connect authorization of the current attempt, and whether its refusal already renewed it. */
   #connectAttempt: AuthorizedAttempt = {};
@@ -183,6 +184,13 @@ export class EventsWebSocketClient {
     this.#opensOnUse = options.autoConnect ?? true;
     this.#pacer = new Pacer(options.publishRate ?? 0);
     this.#pending = new PendingOperations(this.#options.requestTimeoutMs, (id, operation) => this.#onTimeout(id, operation));
+    this.#throttleHold = new ThrottleHold(
+      (held) => {
+        this.#queue.requeue(held);
+        this.#drain();
+      },
+      () => this.#pending.hasPublishes(),
+    );
   }
 
   get state(): ConnectionState {
@@ -307,7 +315,7 @@ export class EventsWebSocketClient {
     this.#session = undefined;
     this.#setState({ status: 'closed' });
     session?.end(closed, flush);
-    for (const request of this.#queue.takeAll()) request.reject(closed);
+    for (const request of [...this.#throttleHold.clear(), ...this.#queue.takeAll()]) request.reject(closed);
     for (const op of this.#pending.clear()) if (op.kind === 'publish') op.reject(closed);
     for (const record of [...this.#subscriptions.values()]) {
       record.unsubscribing?.resolve();
@@ -346,9 +354,17 @@ export class EventsWebSocketClient {
     return this.#session?.phase === 'ready' ? this.#session : undefined;
   }
 
-  /** Connected, nothing queued ahead (publishes keep their order), and this turn and the publish rate allow one now. */
+  /**
+   * Connected, nothing queued or throttled ahead (publishes keep their order), and this turn and the publish rate allow
+   * one now.
+   */
   #canSendNow(): boolean {
-    return this.#session?.phase === 'ready' && this.#queue.size === 0 && this.#turnBudget.take() && this.#pacer.take();
+    return this.#session?.phase === 'ready' && this.#queue.size === 0 && !this.#throttleHold.active && !this.#waitsOneAtATime() && this.#turnBudget.take() && this.#pacer.take();
+  }
+
+  /** After throttling, a publish waits for the answer to the one in flight (throttle-hold.ts). */
+  #waitsOneAtATime(): boolean {
+    return this.#throttleHold.oneAtATime && this.#pending.hasPublishes();
   }
 
   /**
@@ -356,18 +372,19 @@ export class EventsWebSocketClient {
    * A publish that waits only for the next turn of a burst (TurnBudget) is on its way.
    */
   #waitsForConnectionOrPace(): boolean {
-    return this.#session?.phase !== 'ready' || this.#pacer.enabled;
+    return this.#session?.phase !== 'ready' || this.#pacer.enabled || this.#throttleHold.active;
   }
 
   /** Sends queued publishes in order, as fast as the publish rate allows and a turn's budget at a time. */
   #drain(): void {
     const session = this.#readySession();
-    if (!session || this.#drainTimer) return;
+    if (!session || this.#drainTimer || this.#throttleHold.active) return;
     const again = () => {
       this.#drainTimer = undefined;
       this.#drain();
     };
     while (this.#queue.size > 0) {
+      if (this.#waitsOneAtATime()) return;
       if (!this.#turnBudget.take()) {
         this.#drainTimer = setImmediate(again);
         return;
@@ -528,6 +545,7 @@ export class EventsWebSocketClient {
     // At-least-once: a publish in flight may have reached the service; it is sent again, in order, on the next socket.
     const inFlight = this.#pending.clear().filter((op) => op.kind === 'publish');
     this.#queue.requeue(inFlight);
+    this.#throttleHold.answered();
     for (const record of [...this.#subscriptions.values()]) {
       if (record.unsubscribing) {
         // The server forgets a closed connection's subscriptions: nothing is left to unsubscribe.
@@ -544,7 +562,7 @@ export class EventsWebSocketClient {
     const next = stateAfterFailure(error, attempt, this.#options);
     if (next.status === 'failed') {
       // A refused key or an unknown endpoint will not fix itself: fail what waits on it, and retry slowly.
-      for (const request of this.#queue.takeAll()) request.reject(error);
+      for (const request of [...this.#throttleHold.clear(), ...this.#queue.takeAll()]) request.reject(error);
       for (const record of this.#subscriptions.values()) if (record.state.status === 'pending') record.ready.reject(error);
     }
     this.#setState(next);
@@ -863,7 +881,6 @@ export class EventsWebSocketClient {
   // --- publishing -----------------------------------------------------------------------------------
 
   #sendPublish(request: PublishRequest, session: SocketSession): void {
-    request.firstSentAt ??= Date.now();
     this.#pending.addPublish(request);
     // Only an IAM authorizer reads the body; then, and only then, the events are escaped so that the service's
     // re-serialised body matches the signed one (escapeForSigning).
@@ -900,12 +917,23 @@ export class EventsWebSocketClient {
     if (outcome instanceof EventsError) this.#publishRefused(request, outcome);
     else if (!accountsForEvery(outcome, request.events.length)) {
       request.reject(new EventsError({ errorType: 'ProtocolError', message: `publish_success does not account for each of the ${request.events.length} events exactly once`, retryable: true }));
-    } else request.resolve(outcome);
+    } else {
+      this.#throttleHold.accepted();
+      request.resolve(outcome);
+    }
+    this.#throttleHold.answered();
+    if (this.#throttleHold.oneAtATime) this.#nextOneAtATime();
+  }
+
+  /** One publish answered after throttling: the next one goes, or pipelining resumes when none waits. */
+  #nextOneAtATime(): void {
+    if (this.#queue.size > 0) this.#drain();
+    else if (!this.#throttleHold.active && !this.#pending.hasPublishes()) this.#throttleHold.drained();
   }
 
   /** A publish refused for its credential is renewed and sent once more (credential-renewal.ts); else it fails. */
   #publishRefused(request: PublishRequest, error: EventsError): void {
-    if (isThrottled(error) && this.#retryThrottled(request)) return;
+    if (isThrottled(error)) return this.#throttleHold.hold(request);
     const renewal = renewalFor(request, request.authorizer, error);
     if (!renewal) return request.reject(error);
     this.#log.debug(`publish on ${request.channel} refused (${error.message}): renewing the credentials and trying once more`);
@@ -921,21 +949,6 @@ export class EventsWebSocketClient {
       },
       (err: unknown) => request.reject(this.#scrubber.error(err, 'CredentialsError')),
     );
-  }
-
-  /**
-   * A throttled publish is not an error: it goes back to the front of the queue after a full-jitter backoff, until the
-   * request timeout since it was first sent has passed (then the caller hears of the throttling).
-   */
-  #retryThrottled(request: PublishRequest): boolean {
-    const delay = fullJitterDelay((request.throttled = (request.throttled ?? 0) + 1), { baseDelayMs: 50, maxDelayMs: 2_000 });
-    if (isLimit(this.#options.requestTimeoutMs) && Date.now() + delay - (request.firstSentAt ?? Date.now()) > this.#options.requestTimeoutMs) return false;
-    setTimeout(() => {
-      if (this.#state.status === 'closed' && this.#opensOnUse) return request.reject(new EventsError({ errorType: 'ClientClosed', message: 'the client was disconnected' }));
-      this.#queue.requeue([request]);
-      this.#drain();
-    }, delay);
-    return true;
   }
 
   /** An `error` frame, or an invalid answer, fails only the operation whose id it carries (never another's: AMP-JS quirk). */
