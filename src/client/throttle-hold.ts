@@ -47,7 +47,7 @@ export class ThrottleHold {
   hold(request: PublishRequest): void {
     this.#held.push(request);
     if (this.#timer || this.#waitingForAnswers) return;
-    this.#timer = setTimeout(() => this.#backedOff(), fullJitterDelay(++this.#attempt, { baseDelayMs: 50, maxDelayMs: 2_000 }));
+    this.#timer = setTimeout(() => this.#backedOff(), fullJitterDelay(++this.#attempt, { baseDelayMs: 50, maxDelayMs: 500 }));
   }
 
   /** A publish was answered, or the connection's were taken back: the hold ends once none is owed. */
