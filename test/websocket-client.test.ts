@@ -316,6 +316,19 @@ describe('WebSocket client against the emulator', () => {
     assert.equal(client.queuedPublishes, 2);
   });
 
+  it('stop() is a state of its own: a publish waits without opening the socket, and connect() opens it and sends it', async () => {
+    const client = track(apiKeyClient(emulator));
+    await client.connect();
+    await client.stop();
+    assert.equal(client.state.status, 'stopped');
+    const waiting = client.publish('default/stopped', [1]);
+    // Opening is synchronous (the state turns to connecting at once): still stopped means it did not open.
+    assert.equal(client.state.status, 'stopped');
+    assert.equal(client.queuedPublishes, 1);
+    await client.connect();
+    assert.equal((await waiting).successful.length, 1);
+  });
+
   it('disconnect(true) flushes queued publishes; disconnect(false) drops them', async () => {
     const client = track(apiKeyClient(emulator));
     await client.connect();

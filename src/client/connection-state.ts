@@ -11,7 +11,9 @@ export type ConnectionState =
   /** A failure the user must act on (refused credentials, unknown endpoint); retried slowly, every `retryInMs`. */
   | { status: 'failed'; error: EventsError; retryInMs: number }
   /** Closed by `disconnect()`; the next operation opens a new socket. */
-  | { status: 'closed' };
+  | { status: 'closed' }
+  /** Closed by `stop()`: subscriptions stay and publishes wait; only `connect()` opens it again. */
+  | { status: 'stopped' };
 
 export type SubscriptionState =
   /** Subscribe sent or about to be (again after a reconnect), not yet acknowledged. */

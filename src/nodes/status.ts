@@ -21,6 +21,7 @@ export function connectionStatus(state: ConnectionState, t: Translate): NodeStat
     case 'failed':
       return { fill: 'red', shape: 'ring', text: errorLabel(state.error) };
     case 'closed':
+    case 'stopped':
       return { fill: 'red', shape: 'ring', text: t('appsync.status.disconnected') };
   }
 }
