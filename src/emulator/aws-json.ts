@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { isJsonObject } from '../protocol/messages';
+import { sendJson } from './json-answer';
 
 /** An answer of the AWS JSON 1.1 protocol (Cognito's): a JSON body, or an error named by `__type`. */
 export type AwsJsonAnswer = { ok: true; body: Record<string, unknown> } | { ok: false; status: number; type: string; message: string };
@@ -7,11 +8,9 @@ export type AwsJsonAnswer = { ok: true; body: Record<string, unknown> } | { ok: 
 export const awsJsonError = (type: string, message: string, status = 400): AwsJsonAnswer => ({ ok: false, status, type, message });
 
 export function sendAwsJson(res: ServerResponse, answer: AwsJsonAnswer): void {
-  const text = JSON.stringify(answer.ok ? answer.body : { __type: answer.type, message: answer.message });
-  const headers: Record<string, string | number> = { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': crypto.randomUUID() };
+  const headers: Record<string, string> = { 'x-amzn-requestid': crypto.randomUUID() };
   if (!answer.ok) headers['x-amzn-errortype'] = answer.type;
-  res.writeHead(answer.ok ? 200 : answer.status, headers);
-  res.end(text);
+  sendJson(res, answer.ok ? 200 : answer.status, answer.ok ? answer.body : { __type: answer.type, message: answer.message }, headers, 'application/x-amz-json-1.1');
 }
 
 /** The request body as a JSON object, or undefined. */

@@ -4,6 +4,7 @@ import { isJsonObject, type ServiceErrorEntry } from '../protocol/messages';
 import { authorize, channelOf, headerRecord, type AuthConfig, type AuthOutcome } from './auth';
 import type { Namespaces } from './namespaces';
 import { isConsolePath } from './web-console';
+import { sendJson } from './json-answer';
 import { checkPublish, HTTP_ERRORS, type PublishCheck } from './publish-check';
 
 export interface HttpPublishContext {
@@ -20,10 +21,9 @@ export interface HttpPublishContext {
   console(req: IncomingMessage, res: ServerResponse): boolean;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'access-control-allow-origin': '*', ...headers });
-  res.end(text);
+/** AppSync's answers, which browsers may read from any origin (Amplify in a web app publishes over HTTP). */
+function sendPublicJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  sendJson(res, status, body, { 'access-control-allow-origin': '*', ...headers });
 }
 
 /**
@@ -31,7 +31,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
  * GraphQL endpoints send and AWS clients read the error's name from (that the Events endpoint sends it is UNCERTAIN).
  */
 function sendErrors(res: ServerResponse, status: number, error: ServiceErrorEntry): void {
-  sendJson(res, status, { errors: [error] }, { 'x-amzn-errortype': error.errorType ?? 'UnknownError', 'access-control-expose-headers': 'x-amzn-errortype' });
+  sendPublicJson(res, status, { errors: [error] }, { 'x-amzn-errortype': error.errorType ?? 'UnknownError', 'access-control-expose-headers': 'x-amzn-errortype' });
 }
 
 // How the service answers an oversized body is not documented (protocol.md §2.4, UNCERTAIN): 413 as API Gateway does.
@@ -101,7 +101,7 @@ export function createHttpHandler(ctx: HttpPublishContext): (req: IncomingMessag
         if (!request) return sendErrors(res, 400, { errorType: 'BadRequestException', message: 'The body must be {"channel": string, "events": [string]}' });
         const check = checkPublish(request.channel, request.events, ctx.namespaces, outcome, HTTP_ERRORS, ctx.throttled);
         if (!check.ok) return sendErrors(res, check.status, check.error);
-        sendJson(res, 200, { failed: check.failed, successful: check.successful });
+        sendPublicJson(res, 200, { failed: check.failed, successful: check.successful });
         ctx.deliver(check);
       };
       const outcome = authorize(headerRecord(req.headers), body, ctx.auth, { operation: 'EVENT_PUBLISH', channel: request ? channelOf(request.channel) : undefined });

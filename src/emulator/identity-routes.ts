@@ -3,12 +3,13 @@ import { jsonObject, sendAwsJson, awsJsonError, type AwsJsonAnswer } from './aws
 import { CognitoIdentityStandIn } from './cognito-identity-stand-in';
 import { initiateAuth } from './cognito-user-pool-stand-in';
 import { readBody } from './http-handler';
+import { sendJson } from './json-answer';
 import type { IdentityConfig } from './identity-config';
 import type { IdentityIssuer } from './identity-issuer';
 import { clientCredentialsToken } from './oauth-token-stand-in';
 
 /**
- * The identity services the emulator stands in for, on its own port: the AWS SDK reaches them through its standard
+ * The identity services the emulator stands in for, on the emulator's port beside AppSync's routes: the AWS SDK reaches them through its standard
  * endpoint settings (AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, AWS_ENDPOINT_URL_COGNITO_IDENTITY set to the
  * emulator's base URL), which post to `/` with the operation in `X-Amz-Target`; OAuth2 clients post to `/oauth2/token`.
  * Answers whether it took the request; `calls` counts
@@ -40,9 +41,7 @@ export function createIdentityRoutes(config: IdentityConfig, issuer: IdentityIss
       readBody(req, res, (body) => {
         count('oauth2/token');
         const answer = clientCredentialsToken(req.headers, body, config, issuer);
-        const text = JSON.stringify(answer.body);
-        res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
-        res.end(text);
+        sendJson(res, answer.status, answer.body, { 'cache-control': 'no-store' });
       });
       return true;
     }

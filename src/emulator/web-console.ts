@@ -2,6 +2,7 @@ import type { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isJsonObject } from '../protocol/messages';
 import { readBody } from './http-handler';
+import { sendJson } from './json-answer';
 import { AUTH_MODES, type Namespaces } from './namespaces';
 import { checkPublish, HTTP_ERRORS, type PublishCheck } from './publish-check';
 import type { RealtimeEvents } from './realtime-handler';
@@ -45,9 +46,7 @@ function refusal(req: IncomingMessage, host: string): string | undefined {
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
-  res.end(text);
+  sendJson(res, status, body, { 'cache-control': 'no-store' });
 }
 
 /**
