@@ -3,8 +3,8 @@ import appsyncNodes = require('../src/nodes');
 import type { Emulator } from '../src/emulator';
 import { API_KEY } from './support/fixtures';
 import { emulatorForFlows } from './support/runtime';
-import { collect, helper, nodeRedVersion, type FlowNode } from './support/node-red';
-import { sleep, waitFor } from './support/wait';
+import { collect, helper, nextMessage, nodeRedVersion, type FlowNode } from './support/node-red';
+import { waitFor } from './support/wait';
 
 describe(`Node-RED ${nodeRedVersion}: msg.action connect and disconnect, autoConnect off`, function () {
   let emulator: Emulator;
@@ -31,9 +31,18 @@ describe(`Node-RED ${nodeRedVersion}: msg.action connect and disconnect, autoCon
     const got = collect(helper.getNode('got'));
     const published = collect(helper.getNode('published'));
     const done = collect(helper.getNode('done'));
+    /** The connection's state as msg.action getStats reports it; the stats message is not a publish's output. */
+    const connectionState = async (): Promise<string> => {
+      const stats = nextMessage(helper.getNode('published'));
+      helper.getNode('pub').receive({ action: 'getStats' });
+      const msg = await stats;
+      published.splice(published.indexOf(msg), 1);
+      return (msg.payload as { connection: { state: string } }).connection.state;
+    };
     helper.getNode('pub').receive({ payload: 'queued before connect' });
-    await sleep(300);
-    assert.equal(emulator.stats().totalConnections, 0, 'no socket before connect, even with a static subscription and a publish');
+    // The fence: the node's next message reports the connection; opening would have turned it to connecting at once.
+    assert.equal(await connectionState(), 'idle', 'no socket before connect, even with a static subscription and a publish');
+    assert.equal(emulator.stats().totalConnections, 0);
 
     helper.getNode('pub').receive({ action: 'connect', seq: 'c1' });
     await waitFor(() => done.some((m) => m.seq === 'c1'), 'connect done');
@@ -45,8 +54,8 @@ describe(`Node-RED ${nodeRedVersion}: msg.action connect and disconnect, autoCon
     await waitFor(() => emulator.stats().openConnections === 0, 'the socket closed');
     helper.getNode('dynamic').receive({ action: 'subscribe', topic: 'default/while-closed', seq: 's1' });
     helper.getNode('pub').receive({ payload: 'queued while disconnected' });
-    await sleep(300);
-    assert.equal(emulator.stats().openConnections, 0, 'it stays closed until the next connect');
+    assert.equal(await connectionState(), 'stopped', 'it stays closed until the next connect');
+    assert.equal(emulator.stats().openConnections, 0);
     assert.equal(emulator.stats().totalConnections, 1);
 
     helper.getNode('dynamic').receive({ action: 'connect', seq: 'c2' });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Events, EventsError, apiKeyAuthorizer, authTokenAuthorizer, iamAuthorizer, staticCredentials } from '../src/client';
 import { createEmulator, readApiConfig, type Emulator } from '../src/emulator';
 import { FAST, IAM_KEY } from './support/fixtures';
-import { Collector, sleep, waitFor } from './support/wait';
+import { Collector, waitFor } from './support/wait';
 
 // The emulator as a development server: the API declared in a config file, namespaces that allow only some auth
 // modes, and APPSYNC_JS handlers that transform, filter and fail events and refuse subscriptions, run isolated with a
@@ -196,8 +196,8 @@ describe('the emulator as a development server', function () {
       const loads = () => log.filter((l) => l.includes('handlers loaded') && l.endsWith('handlers.mjs')).length;
       const before = loads();
       writeFileSync(join(dir, 'handlers.mjs'), `export function onPublish(ctx) { return ctx.events.map((e) => ({ id: e.id, payload: 'v2' })); }\n`);
+      // The reload runs 50 ms after the file's last change event: the one file write is whole by then.
       await waitFor(() => loads() > before, 'the reload');
-      await sleep(50);
       await client.publish('handled/reload', [{ n: 1 }]);
       assert.deepEqual(await got.waitFor(1), ['v2']);
     } finally {

@@ -8,7 +8,6 @@ import { iamAuthorizer, staticCredentials } from '../src/client';
 import { encodeAuthSubprotocol } from '../src/protocol/encoding';
 import { publishSigningBody } from '../src/protocol/signing-body';
 import { API_KEY, IAM_KEY, startEmulator } from './support/fixtures';
-import { sleep } from './support/wait';
 
 type Frame = Record<string, unknown> & { type: string };
 
@@ -16,9 +15,11 @@ type Frame = Record<string, unknown> & { type: string };
 class RawSession {
   readonly frames: Frame[] = [];
   closeCode: number | undefined;
+  /** Resolves with the close code. */
+  readonly closed: Promise<number>;
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (d) => this.frames.push(JSON.parse(d.toString()) as Frame));
-    ws.on('close', (code) => (this.closeCode = code));
+    this.closed = new Promise((resolve) => ws.on('close', (code) => resolve((this.closeCode = code))));
   }
 
   static async open(emulator: Emulator, auth: Record<string, string> | undefined, headers: Record<string, string> = {}): Promise<RawSession> {
@@ -34,14 +35,44 @@ class RawSession {
     this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
   }
 
-  async next(type: string, timeoutMs = 2_000): Promise<Frame> {
-    const start = Date.now();
-    for (;;) {
-      const i = this.frames.findIndex((f) => f.type === type);
-      if (i >= 0) return this.frames.splice(i, 1)[0]!;
-      if (Date.now() - start > timeoutMs) throw new Error(`no ${type} frame; got ${JSON.stringify(this.frames)}`);
-      await sleep(5);
-    }
+  /** The next frame of `type`, taken out of `frames`: one already received, or the first to come. */
+  next(type: string, timeoutMs = 2_000): Promise<Frame> {
+    return this.nextWhere((f) => f.type === type, timeoutMs, type);
+  }
+
+  /** The next frame that matches, taken out of `frames`. */
+  nextWhere(matches: (frame: Frame) => boolean, timeoutMs = 2_000, what = 'matching'): Promise<Frame> {
+    const take = () => {
+      const i = this.frames.findIndex(matches);
+      return i >= 0 ? this.frames.splice(i, 1)[0] : undefined;
+    };
+    const found = take();
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      // Registered after the listener that fills `frames`, so it sees each frame once it is there.
+      const check = () => {
+        const frame = take();
+        if (!frame) return;
+        clearTimeout(timer);
+        this.ws.off('message', check);
+        resolve(frame);
+      };
+      const timer = setTimeout(() => {
+        this.ws.off('message', check);
+        reject(new Error(`no ${what} frame; got ${JSON.stringify(this.frames)}`));
+      }, timeoutMs);
+      this.ws.on('message', check);
+    });
+  }
+
+  /**
+   * A fence: publishes `"fence"` on `channel` and waits for its `count` data frames, which come after every frame the
+   * emulator sent before (one connection keeps the order), then drops them from `frames`.
+   */
+  async fence(channel: string, count: number, authorization: Record<string, string>): Promise<void> {
+    this.send({ type: 'publish', id: 'fence', channel, events: ['"fence"'], authorization });
+    await this.next('publish_success');
+    for (let i = 0; i < count; i++) await this.nextWhere((f) => f.type === 'data' && f.event === '"fence"');
   }
 }
 
@@ -85,8 +116,7 @@ describe('emulator: the wire protocol, frame by frame', () => {
     const s = await RawSession.open(emulator, { 'x-api-key': 'da2-nope' });
     const error = await s.next('connection_error');
     assert.deepEqual(error.errors, [{ errorType: 'UnauthorizedException', message: 'You are not authorized to make this call.', errorCode: 401 }]);
-    await sleep(50);
-    assert.equal(s.closeCode, 1000);
+    assert.equal(await s.closed, 1000);
   });
 
   it('answers 404 for another path, and needs the aws-appsync-event-ws subprotocol', async () => {
@@ -108,14 +138,14 @@ describe('emulator: the wire protocol, frame by frame', () => {
     const ack = await s.next('publish_success');
     assert.deepEqual((ack.successful as Array<{ index: number }>).map((x) => x.index), [0, 1]);
     assert.deepEqual(ack.failed, []);
-    await sleep(50);
+    await s.fence('default/a/b', 3, auth);
     const data = s.frames.filter((f) => f.type === 'data').map((f) => `${f.id as string}:${f.event as string}`).sort();
     assert.deepEqual(data, ['deepwild:2', 'deepwild:{"n":1}', 'exact:2', 'exact:{"n":1}', 'wild:2', 'wild:{"n":1}']);
     s.frames.length = 0;
     // The bare namespace is not below `default/*` (an undocumented case; see fanOut).
     s.send({ type: 'publish', id: 'p2', channel: 'default', events: ['3'], authorization: auth });
     await s.next('publish_success');
-    await sleep(50);
+    await s.fence('default/a/b', 3, auth);
     assert.deepEqual(s.frames.filter((f) => f.type === 'data'), []);
     s.ws.close();
   });
@@ -224,8 +254,16 @@ describe('emulator command (appsync-events-local)', () => {
     try {
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      const start = Date.now();
-      while (!/api key: \S+\n/.test(out) && Date.now() - start < 5_000) await sleep(20);
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no api key line within 5 s: ${out}`)), 5_000);
+        const check = () => {
+          if (!/api key: \S+\n/.test(out)) return;
+          clearTimeout(timer);
+          child.stdout.off('data', check);
+          resolve();
+        };
+        child.stdout.on('data', check);
+      });
       const [url, keyLine] = out.trim().split('\n');
       assert.match(url ?? '', /^http:\/\/127\.0\.0\.1:\d+\/event$/);
       const key = keyLine?.replace('api key: ', '') ?? '';

@@ -80,6 +80,7 @@ describe('identity that renews itself', function () {
     const count = seconds * 2;
     for (let n = 0; n < count; n++) {
       await client.publish('default/gateway', [{ n }]);
+      // Time is the subject: the publishes are spread over token lifetimes, which the emulator counts on its clock.
       await sleep(500);
     }
     await waitFor(() => got.length === count, `${count} events`);
@@ -115,6 +116,7 @@ describe('identity that renews itself', function () {
         const results = [];
         for (let n = 0; n < 20; n++) {
           results.push(client.publish('default/expiry', [{ n }]));
+          // Time is the subject: the publishes go on across the token's expiry on the emulator's clock.
           await sleep(250);
         }
         await Promise.all(results);
@@ -142,6 +144,8 @@ describe('identity that renews itself', function () {
       const tokens = alice();
       await tokens();
       emulator.faults.revokeRefreshTokens();
+      // Time is the subject: the 4 s token must expire on the emulator's clock (the real one), so that the provider
+      // needs a new one.
       await sleep(4_200);
       const token = await tokens();
       assert.ok(token, 'a token');

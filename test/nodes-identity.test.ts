@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import appsyncNodes = require('../src/nodes');
 import type { Emulator } from '../src/emulator';
+import type { EndpointConnection } from '../src/nodes/endpoint-connection';
 import { startEmulator } from './support/fixtures';
 import { collect, helper, nodeRedVersion, statusTexts, type FlowNode } from './support/node-red';
 import { sleep, waitFor } from './support/wait';
@@ -84,9 +85,15 @@ describe(`Node-RED ${nodeRedVersion}: authorizers that renew their own credentia
     const sent = 50;
     for (let n = 0; n < sent; n++) {
       for (const a of auths) helper.getNode(n % 2 ? `pub-${a}` : `http-${a}`).receive({ payload: { n } });
+      // Time is the subject: the publishes are spread over 2.5 token lifetimes, which the emulator counts on its clock.
       await sleep(500);
     }
-    await waitFor(() => auths.every((a) => received[a]!.length === sent), 'every event', 10_000).catch((e) => { console.log(auths.map((a) => [a, received[a]!.map((m) => (m.payload as { n: number }).n).join(',')]), JSON.stringify(caught.map((m) => m.error)).slice(0, 3000), emulator.stats(), auths.map((a) => statusTexts(helper.getNode('sub-' + a)).join(' '))); throw e; });
+    await waitFor(() => auths.every((a) => received[a]!.length === sent), 'every event', 10_000).catch((err: unknown) => {
+      // On failure, what each subscriber got, what Catch heard and the statuses tell why.
+      const got = auths.map((a) => `${a}: ${received[a]!.map((m) => (m.payload as { n: number }).n).join(',')}`);
+      const statuses = auths.map((a) => statusTexts(helper.getNode(`sub-${a}`)).join(' '));
+      throw new Error(`${String(err)}\n${got.join('\n')}\ncaught: ${JSON.stringify(caught.map((m) => m.error)).slice(0, 3000)}\nstatuses: ${statuses.join(' | ')}`);
+    });
     for (const a of auths) assert.deepEqual(received[a]!.map((m) => (m.payload as { n: number }).n), Array.from({ length: sent }, (_, n) => n), `${a}: no gap, no duplicate`);
     assert.deepEqual(caught.map((m) => m.error), [], 'nothing reached Catch');
     for (const a of auths) {
@@ -129,8 +136,12 @@ describe(`Node-RED ${nodeRedVersion}: authorizers that renew their own credentia
       const id = flow.id;
       await helper.load(appsyncNodes, [TAB, ...catchAll, ...withTokenUrl([flow]), ...endpointFlow(emulator, id).map((n) => (n.type === 'events-endpoint' ? { ...n, authRetryDelay: 0.3 } : n))], { [id]: credentials });
       const caught = collect(helper.getNode('caught'));
-      await waitFor(() => caught.length >= 1, 'the error');
-      await sleep(1_000);
+      await waitFor(() => caught.length >= 3, 'the errors');
+      // The fence: two more refused attempts (every 0.3 s), each of which could have reported again.
+      const connection: EndpointConnection = Reflect.get(helper.getNode(`ep-${id}`), 'connection');
+      let attempts = 0;
+      connection.webSocket().onStateChange((state) => state.status === 'connecting' && attempts++);
+      await waitFor(() => attempts >= 2, 'two more attempts');
       // Each of the endpoint's three nodes reports the failure once, not on every retry.
       assert.deepEqual(caught.map((m) => (m.error as { source: { id: string } }).source.id).sort(), [`http-${id}`, `pub-${id}`, `sub-${id}`]);
       const error = caught[0]!.error as { message: string };

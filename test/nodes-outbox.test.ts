@@ -3,10 +3,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import appsyncNodes = require('../src/nodes');
+import { readOutbox } from '../src/client/outbox/outbox-file';
 import type { Emulator } from '../src/emulator';
+import type { EndpointConnection } from '../src/nodes/endpoint-connection';
 import { API_KEY, startEmulator } from './support/fixtures';
 import { collect, helper, nodeRedVersion, statusTexts, type FlowNode } from './support/node-red';
-import { sleep, waitFor } from './support/wait';
+import { waitFor } from './support/wait';
 
 // The file publish queue in Node-RED: publishes made while AppSync is unreachable are written to the outbox file,
 // survive a redeploy (the runtime stops their nodes), and are sent in order when it is back, each producing its
@@ -59,8 +61,13 @@ describe(`Node-RED ${nodeRedVersion}: the file publish queue`, function () {
     for (let n = 0; n < 10; n++) helper.getNode(n % 2 ? 'http' : 'ws').receive({ payload: { n }, topic: 'default/outbox', extra: `kept ${n}` });
     await waitFor(() => readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('"op":"put"')).length === 10, 'ten stored publishes');
     assert.ok(statusTexts(helper.getNode('ws')).includes('appsync.status.queued-disk'), 'the status says they are on disk');
-    await sleep(1_500);
-    assert.deepEqual(collect(helper.getNode('caught')), [], 'request timeouts while stored are not errors');
+    const caughtWhileStored = collect(helper.getNode('caught'));
+    // The fence: three more refused connection attempts, while the stored publishes wait, none of which is an error.
+    const connection: EndpointConnection = Reflect.get(helper.getNode('ep'), 'connection');
+    let attempts = 0;
+    connection.webSocket().onStateChange((state) => state.status === 'connecting' && attempts++);
+    await waitFor(() => attempts >= 3, 'three more attempts');
+    assert.deepEqual(caughtWhileStored, [], 'failed attempts while stored are not errors');
     await helper.unload();
 
     emulator = await startEmulator({ port });
@@ -91,7 +98,9 @@ describe(`Node-RED ${nodeRedVersion}: the file publish queue`, function () {
     await helper.load(appsyncNodes, [TAB, ...flow(emulator, { queueSize: 3, queueFull: 'dropOldest' })], KEY);
     const caughtAgain = collect(helper.getNode('caught'));
     for (let n = 0; n < 6; n++) helper.getNode('ws').receive({ payload: { n } });
-    await sleep(500);
+    // The fence: all six handled (the file owes the last three), each of which could have reached Catch.
+    const file = join(userDir, 'appsync-events', 'outbox-ep.jsonl');
+    await waitFor(() => readOutbox(file).publishes.map((p) => p.events.join()).join(' ') === '{"n":3} {"n":4} {"n":5}', 'the newest three stored');
     assert.deepEqual(caughtAgain, []);
     const warnings = helper.log().args.filter((a) => JSON.stringify(a).includes('dropping the oldest'));
     assert.equal(warnings.length, 1, 'one warning for the episode');

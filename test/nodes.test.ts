@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import appsyncNodes = require('../src/nodes');
 import type { Emulator } from '../src/emulator';
+import type { EndpointConnection } from '../src/nodes/endpoint-connection';
 import type { ClientMessage } from '../src/protocol/messages';
 import { API_KEY, IAM_KEY, startEmulator } from './support/fixtures';
 import { collect, helper, nextMessage, nodeRedVersion, statusTexts, type FlowNode } from './support/node-red';
 import { withEnv } from './support/env';
-import { sleep, waitFor } from './support/wait';
+import { waitFor } from './support/wait';
 
 const TAB = { id: 'tab', type: 'tab', label: 'test' };
 
@@ -147,18 +148,18 @@ describe(`Node-RED ${nodeRedVersion} (Node.js ${process.version}) nodes against 
         await subscribed(emulator, 1);
         const changed = flow.map((n) => (n.id === 's1' ? { ...n, channel: 'default/changed' } : n));
         await helper.setFlows([...changed, ...sub('s2', { channel: 'default/other' })], type, KEY);
-        await subscribed(emulator, 2);
-        await sleep(100);
-        assert.equal(emulator.stats().openConnections, 1);
-        assert.equal(emulator.stats().subscriptions, 2);
+        // The old socket's close is an event of its own: wait for it (a stale socket never closes, and this fails).
+        await waitFor(() => emulator.stats().openConnections === 1 && emulator.stats().subscriptions === 2, 'one socket with the two subscriptions');
         const pubChanged = [...changed, ...sub('s2', { channel: 'default/other' })].map((n) => (n.id === 'p' ? { ...n, channel: 'default/changed' } : n));
         await helper.setFlows(pubChanged, type, KEY);
         await subscribed(emulator, 2);
         const out = collect(helper.getNode('s1-out'));
         helper.getNode('p').receive({ payload: 'once' });
         await waitFor(() => out.length >= 1, 'the event');
-        await sleep(100);
-        assert.deepEqual(out.map((m) => m.payload), ['once'], 'delivered exactly once');
+        // The fence: a second event; a repeat of the first would have come before it.
+        helper.getNode('p').receive({ payload: 'fence' });
+        await waitFor(() => out.some((m) => m.payload === 'fence'), 'the fence');
+        assert.deepEqual(out.map((m) => m.payload), ['once', 'fence'], 'delivered exactly once');
         assert.equal(emulator.stats().openConnections, 1);
       });
     }
@@ -286,7 +287,11 @@ describe(`Node-RED ${nodeRedVersion} (Node.js ${process.version}) nodes against 
     await helper.load(appsyncNodes, [TAB, ...endpoint(emulator, { endpoint: { authRetryDelay: 0.05 } }), ...catchAll(), ...sub('s')], { auth: { apiKey: 'da2-wrong' } });
     const caught = collect(helper.getNode('caught'));
     await waitFor(() => caught.length >= 1, 'the error');
-    await sleep(400);
+    // The fence: four more refused attempts (one every 50 ms), each of which could have reported again.
+    const connection: EndpointConnection = Reflect.get(helper.getNode('ep'), 'connection');
+    let attempts = 0;
+    connection.webSocket().onStateChange((state) => state.status === 'connecting' && attempts++);
+    await waitFor(() => attempts >= 4, 'four more attempts');
     assert.equal(caught.length, 1);
     const error = caught[0]!.error as { code: string; message: string };
     assert.equal(error.code, 'UnauthorizedException');
@@ -377,10 +382,16 @@ describe(`Node-RED ${nodeRedVersion} (Node.js ${process.version}) nodes against 
     });
 
     it('IAM from the default credential chain', async () => {
+      const sent: ClientMessage[] = [];
+      emulator.events.on('message', (_c, m) => sent.push(m));
       await withEnv({ AWS_ACCESS_KEY_ID: IAM_KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: IAM_KEY.secretAccessKey }, async () => {
         await helper.load(appsyncNodes, [TAB, ...endpoint(emulator, { auth: { authType: 'iam', iamSource: 'default' }, endpoint: { region: 'us-east-1' } }), ...sub('s')]);
         await subscribed(emulator, 1);
       });
+      const subscribe = sent.find((m) => m.type === 'subscribe');
+      assert.ok(subscribe?.type === 'subscribe', 'a subscribe frame');
+      const signature = Object.entries(subscribe.authorization).find(([name]) => name.toLowerCase() === 'authorization')?.[1] ?? '';
+      assert.match(signature, new RegExp(`^AWS4-HMAC-SHA256 Credential=${IAM_KEY.accessKeyId}/\\d{8}/us-east-1/appsync/aws4_request`), "signed with the environment's key");
     });
 
     it('a per-node authorizer override for publishing', async () => {
@@ -430,7 +441,13 @@ describe(`Node-RED ${nodeRedVersion} (Node.js ${process.version}) nodes against 
       helper.getNode(`h${i}`).receive({ payload: 1 });
     }
     await waitFor(() => caught.length >= 9, `errors from every node (have ${caught.length})`);
-    await sleep(200);
+    // The fence: two more refused attempts on each endpoint, whose log lines are read too.
+    const attempts = [0, 0, 0];
+    for (const i of [0, 1, 2]) {
+      const connection: EndpointConnection = Reflect.get(helper.getNode(`ep${i}`), 'connection');
+      connection.webSocket().onStateChange((state) => state.status === 'connecting' && attempts[i]!++);
+    }
+    await waitFor(() => attempts.every((n) => n >= 2), 'two more attempts on each endpoint');
     const everything = JSON.stringify({
       log: helper.log().args,
       caught: caught.map((m) => m.error),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Events, EventsError, apiKeyAuthorizer, authTokenAuthorizer, iamAuthorizer, staticCredentials, type Logger } from '../src/client';
 import { SecretScrubber } from '../src/client/redact';
 import { FAST, startEmulator } from './support/fixtures';
-import { sleep } from './support/wait';
+import { waitFor } from './support/wait';
 
 const SECRETS = {
   apiKey: 'da2-supersecretapikey0123456789',
@@ -69,15 +69,20 @@ describe('no secret in any log line or error', () => {
     ];
     const restClients = [events.createRestClient(apiKeyAuthorizer(SECRETS.apiKey), { logger }), events.createRestClient(iam, { logger, maxRetries: 0 })];
     try {
-      for (const c of clients) {
+      const refusals = clients.map(() => 0);
+      for (const [i, c] of clients.entries()) {
         c.onStateChange((s) => {
-          if (s.status === 'failed' || s.status === 'reconnecting') errors.push(s.error);
+          if (s.status === 'failed' || s.status === 'reconnecting') {
+            errors.push(s.error);
+            refusals[i]!++;
+          }
         });
         await c.connect().catch((e: unknown) => errors.push(e));
         await c.publish('default/x', [1]).catch((e: unknown) => errors.push(e));
       }
       for (const r of restClients) await r.publish('default/x', [1]).catch((e: unknown) => errors.push(e));
-      await sleep(150);
+      // The fence: each client refused again on a retry (every 50 ms), whose errors and log lines are read too.
+      await waitFor(() => refusals.every((n) => n >= 2), 'a retry of each client');
       assert.ok(errors.length >= 6, `expected errors, got ${errors.length}`);
       const mismatch = errors.find((e) => /signature we calculated/.test((e as Error).message));
       assert.ok(mismatch, 'the service echoed its canonical string');

@@ -39,6 +39,7 @@ describe(`Node-RED ${nodeRedVersion}: the subscribe node's state output`, functi
     emulator.faults.refuseConnections(1_000);
     const dropped = Date.now();
     emulator.faults.dropConnections();
+    // Time is the subject: an outage of a known length, which the resubscribed message reports.
     await sleep(400);
     emulator.faults.refuseConnections(0);
     await waitFor(() => payloads(states).some((p) => p.state === 'resubscribed'), 'the resubscribed message', 10_000);

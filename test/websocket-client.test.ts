@@ -21,9 +21,9 @@ describe('WebSocket client against the emulator', () => {
   it('opens the socket on first use only, with the auth subprotocol, and reports its states', async () => {
     const client = track(apiKeyClient(emulator));
     const states = recordStates(client);
-    await sleep(50);
-    assert.equal(emulator.stats().totalConnections, 0);
+    // Opening is synchronous (the state turns to connecting at once): idle means nothing opened it.
     assert.equal(client.state.status, 'idle');
+    assert.equal(emulator.stats().totalConnections, 0);
     await client.subscribe('default/a').ready;
     assert.deepEqual(states.map((s) => s.status), ['connecting', 'connected']);
     assert.equal(emulator.stats().openConnections, 1);
@@ -43,8 +43,9 @@ describe('WebSocket client against the emulator', () => {
     const got = await wild.waitFor(8);
     assert.deepEqual(got.map(([e]) => e), [...values, { b: 2 }]);
     assert.ok(got.every(([, c]) => c === '/default/*'));
-    await sleep(50);
-    assert.equal(exact.items.length, 7, 'the exact subscription must not get deeper channels');
+    // The fence: an event on the exact channel after the deeper one arrives after it would have.
+    await client.publish('default/room', ['fence']);
+    assert.deepEqual(await exact.waitFor(8), [...values, 'fence'], 'the exact subscription must not get deeper channels');
   });
 
   it('delivers raw JSON text when asked', async () => {
@@ -188,13 +189,15 @@ describe('WebSocket client against the emulator', () => {
       inFlight.push(publisher.publish('default/rotate', [n]));
       // The subscriber publishes too: its publishes in flight when it switches are answered on the old connection.
       if (n % 10 === 0) inFlight.push(client.publish('other/x', [n]));
+      // Time is the subject: publishes spread over 4.5 s land in every overlap window of the replacements.
       await sleep(3);
     }
     await Promise.all(inFlight);
-    await waitFor(() => exact.length >= sent.length && wildcard.length >= sent.length, `every event (${exact.length}/${sent.length})`);
-    await sleep(100);
-    assert.deepEqual(exact, sent, 'exact subscription: every event once, in order');
-    assert.deepEqual(wildcard, sent, 'wildcard subscription: every event once, in order');
+    // The fence: a last event; a repeat of an earlier one would have come before it.
+    await publisher.publish('default/rotate', [-1]);
+    await waitFor(() => exact.at(-1) === -1 && wildcard.at(-1) === -1, `every event and the fence (${exact.length}/${sent.length})`);
+    assert.deepEqual(exact, [...sent, -1], 'exact subscription: every event once, in order');
+    assert.deepEqual(wildcard, [...sent, -1], 'wildcard subscription: every event once, in order');
     assert.deepEqual(states.map((s) => s.status), ['connecting', 'connected'], 'the connection was replaced without a state change');
     assert.ok(emulator.stats().totalConnections >= 5, `replaced about every 0.9 s (${emulator.stats().totalConnections} connections)`);
     await waitFor(() => emulator.stats().openConnections === 2, 'the old connections closed (one per client left)');
@@ -215,6 +218,7 @@ describe('WebSocket client against the emulator', () => {
     const client = track(apiKeyClient(emulator, { keepAliveTimeoutMs: 300 }));
     const received = new Collector<unknown>();
     await client.subscribe('default/ka', { onEvent: received.push }).ready;
+    // Time is the subject: the connection must outlive its keep-alive timeout (300 ms) while ka frames arrive.
     await sleep(400);
     assert.equal(emulator.stats().totalConnections, 1, 'ka frames keep the connection alive');
     const states = recordStates(client);
@@ -234,6 +238,8 @@ describe('WebSocket client against the emulator', () => {
     const sub = client.subscribe('default/a');
     const pending = client.publish('default/a', [1]);
     await assert.rejects(pending, (err: EventsError) => err.errorType === 'UnauthorizedException' && err.code === 401);
+    // An absence no later event can fence: the next attempt is due after authRetryDelay (60 s), a storm would come
+    // within milliseconds.
     await sleep(300);
     assert.equal(emulator.stats().totalConnections, 0);
     const failed = states.filter((s) => s.status === 'failed');
@@ -289,7 +295,11 @@ describe('WebSocket client against the emulator', () => {
     assert.equal(sub.state.status, 'closed');
     assert.equal(emulator.stats().subscriptions, 0);
     await client.publish('default/u', [1]);
-    await sleep(50);
+    // The fence: a subscription made after the unsubscribe gets the next event; the first would have come before it.
+    const fence = new Collector<unknown>();
+    await client.subscribe('default/u', { onEvent: fence.push }).ready;
+    await client.publish('default/u', [2]);
+    assert.deepEqual(await fence.waitFor(1), [2]);
     assert.deepEqual(received.items, []);
   });
 
@@ -359,9 +369,10 @@ describe('WebSocket client against the emulator', () => {
     await waitFor(() => gates.length === 2, 'both connect attempts');
     gates.forEach((open) => open());
     await sub.ready;
-    await sleep(200);
-    assert.equal(emulator.stats().totalConnections, 1, 'the abandoned attempt opened no socket');
-    assert.equal(emulator.stats().openConnections, 1);
+    // The fence: a second client's connection, opened after both attempts were let go, is the second one counted.
+    await track(apiKeyClient(emulator)).connect();
+    assert.equal(emulator.stats().totalConnections, 2, 'the abandoned attempt opened no socket');
+    assert.equal(emulator.stats().openConnections, 2);
   });
 
   it('opens a new socket on use after disconnect', async () => {
@@ -465,8 +476,9 @@ describe('WebSocket client against the emulator', () => {
         [client.publish('default/x', []), 'EmptyBatch'],
       ];
       for (const [p, type] of rejects) await assert.rejects(p, (err: EventsError) => err.errorType === type && typeof err.hint === 'string');
-      await sleep(50);
-      assert.deepEqual(seen, []);
+      // The fence: a good publish after them is the first frame the service sees.
+      await client.publish('default/x', ['fence']);
+      assert.deepEqual(seen.map((m) => (m.type === 'publish' ? m.events : m.type)), [['"fence"']]);
     });
   });
 });
