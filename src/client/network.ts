@@ -91,7 +91,8 @@ let proxyAgents: typeof import('https-proxy-agent') | undefined;
 
 /**
  * An HTTP CONNECT tunnel agent. `https-proxy-agent` (with its `debug` dependency) is loaded on the first proxied
- * route: it was 13 ms of the pack's 43 ms load here, paid by every flow, most of which use no proxy.
+ * route: loading it with the pack cost every flow a third of the pack's load time (bench/README.md), and most use no
+ * proxy.
  *
  * It takes the TLS options of the tunnelled connection from each request, not from the agent (its constructor
  * options are for the proxy): requests that repeat `Route.tls` get them, but an AWS SDK client only hands over the

@@ -4,8 +4,8 @@ import type { AuthorizationHeaders, Authorizer } from './authorizer';
 /**
  * One publish request of at most 5 events, from the caller's call until its acknowledgement. It is also its own
  * entry among the operations in flight (pending-operations.ts): thousands can be in flight at once, and every
- * object each one keeps alive is copied by the garbage collector while it waits (a separate promise holder and
- * pending entry per publish were a tenth of what an in-flight publish kept: 1,080 bytes, now 970).
+ * object each one keeps alive is copied by the garbage collector while it waits: a separate promise holder and
+ * pending entry per publish would be a tenth of what an in-flight publish keeps (bench/README.md).
  */
 export class PublishRequest {
   readonly kind = 'publish';
@@ -52,7 +52,8 @@ export interface PublishQueue {
 /**
  * The default queue: bounded, in memory, lost when the process ends. A burst drains from the front a turn at a time
  * (turn-budget.ts), and `Array.prototype.shift` copies the whole array each time: taken from 20,000 waiting
- * requests it was 28 % of the CPU. The front is an index instead, and the array is trimmed now and then.
+ * requests that was most of the CPU's work (bench/README.md). The front is an index instead, and the array is trimmed
+ * now and then.
  */
 export class MemoryPublishQueue implements PublishQueue {
   #requests: PublishRequest[] = [];

@@ -109,7 +109,7 @@ export class EventsRestClient {
         attempt--;
         continue;
       }
-      // Throttling is not an error: retried with backoff until the publish goes through (issue 18); the request timeout
+      // Throttling is not an error: retried with backoff until the publish goes through; the request timeout
       // bounds each attempt, not the wait.
       if (isThrottled(error)) {
         await this.#wait(Math.min(throttles++, 6), error);

@@ -15,12 +15,9 @@ import type { SecretScrubber } from './redact';
  * Frames read per turn of the event loop before the socket pauses until the next turn. A backlog (a reconnect, a
  * burst on a busy channel) otherwise arrives as tens of thousands of frames in one turn: every handler's work for
  * all of them stays alive at once, and nothing else in the process (a Node-RED flow's other nodes, timers) runs
- * meanwhile. In `bench/`, an events-subscribe node fed 100,000 events delivered a median of 185,000 a second over
- * 8 runs (one run fast, at 296,000). Pausing after 1,000 frames a turn: medians of 325,000 to 351,000 over three
- * series of 8 runs, 23 of the 24 runs fast; after 4,000, a median of 307,000; after 250, less steady (275,000 to
- * 323,000, with slow runs in two series of three).
- * The library alone, with nothing behind its handler, pays a little for the pauses: 0.97× the bare `ws` subscriber
- * without them, 0.85× to 0.90× with 1,000 a turn, in runs minutes apart.
+ * meanwhile. Of 250, 1,000 and 4,000 frames a turn, 1,000 delivered the most to an events-subscribe node, the most
+ * steadily; the library alone, with nothing behind its handler, pays a little for the pauses (the series are in
+ * bench/README.md).
  */
 const FRAMES_READ_PER_TURN = 1_000;
 

@@ -4,10 +4,9 @@ import type { PublishRequest } from './publish-queue';
 /**
  * Publish requests AppSync throttled (`LimitExceededError`), held back together: after a full-jitter backoff, and once
  * no other publish is still owed an answer, they go back to the front of the queue in the order they were sent, and
- * the queue goes on. While a hold lasts nothing new is sent, so nothing behind a throttled publish overtakes it (issue
- * 18: each throttled request was retried on a timer of its own, later ones went first, and a quarter of a burst
- * reached Catch at the request timeout). Throttling is retried until the publish is delivered, never reported: the
- * request timeout bounds each attempt, not the wait.
+ * the queue goes on. While a hold lasts nothing new is sent, so nothing behind a throttled publish overtakes it (a
+ * timer per throttled request would let later ones go first). Throttling is retried until the publish is delivered,
+ * never reported: the request timeout bounds each attempt, not the wait.
  *
  * After a hold, publishes go one at a time until the queue is empty: a round of pipelined retries can straddle the
  * service's rate window, and one accepted in the new window would overtake one throttled in the old. At the quota

@@ -10,7 +10,7 @@ export function timerDelay(ms: number): number {
 }
 
 /**
- * Whether a time limit setting limits anything: 0 (what many users mean by "no limit", issue 18) or below means none.
+ * Whether a time limit setting limits anything: 0 (what many users mean by "no limit") or below means none.
  * A limit is never a 1 ms one that fails every attempt.
  */
 export function isLimit(ms: number): boolean {

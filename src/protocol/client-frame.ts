@@ -4,7 +4,7 @@ import type { AuthorizationHeaders, ClientMessage } from './messages';
  * Writes the text of the client's frames, each the same JSON as `JSON.stringify(message)`. Publish frames are the hot path
  * (tens of thousands a second in a burst): they are written from their parts, and the authorization, which stays
  * the same from one publish to the next (an API key or a token; IAM signs each), is encoded once while its content
- * does not change. Measured here: 1.15 µs a frame for `JSON.stringify` of the message, 0.28 µs from the parts.
+ * does not change (the figures are in bench/README.md).
  */
 export class ClientFrameEncoder {
   #authorization: AuthorizationHeaders = {};

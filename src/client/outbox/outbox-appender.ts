@@ -15,9 +15,9 @@ interface PendingLine {
  * one write and one fsync for all (group commit): each caller's promise resolves once it is on disk. A rewrite
  * (compaction) takes its turn in the same chain, so no line is ever appended to a replaced file.
  *
- * Every byte of a batch is written, or the batch fails and the file is cut back to its last whole record (issue 18: a
- * write that failed on a full disk left part of a record behind, the size kept here went wrong, and later records read
- * back as damaged). A file this outbox no longer owns (its lock taken over) is not written at all.
+ * Every byte of a batch is written, or the batch fails and the file is cut back to its last whole record: a write that
+ * fails on a full disk can leave part of a record behind, and the records appended after it would read back as
+ * damaged. A file this outbox no longer owns (its lock taken over) is not written at all.
  */
 export class OutboxAppender {
   #handle: Promise<FileHandle>;

@@ -35,8 +35,8 @@ function alive(pid: number): boolean {
 }
 
 /**
- * One writer per outbox file (issue 18): two Node-RED processes on one user directory (a systemd unit and a manual
- * start) both appended, compacted and renamed the same file, and lost half the publishes. The lock is a file beside
+ * One writer per outbox file: two Node-RED processes on one user directory (a systemd unit and a manual start) would
+ * both append to, compact and rename the same file, and lose each other's publishes. The lock is a file beside
  * the outbox naming the owner's pid; a lock whose process is gone is taken over. Within one process a later owner (the
  * endpoint of a redeploy) takes it over, and the earlier one, should it still run (a close that outlived Node-RED's
  * close timeout), finds it no longer holds the lock and writes nothing. Limit: a pid is checked on this machine only,

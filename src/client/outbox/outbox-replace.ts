@@ -3,9 +3,9 @@ import { open, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
- * Replacing the outbox file with a compacted copy never puts a shorter copy in the place of the only good one (issue
- * 18: a restart on a disk with 200 KB free renamed a cut-short copy over 1,500 stored publishes): the copy is written
- * whole, flushed, its size checked, and only then renamed over, after checking that the file it replaces is still the
+ * Replacing the outbox file with a compacted copy never puts a shorter copy in the place of the only good one (on a
+ * nearly full disk a copy can be cut short): the copy is written whole, flushed, its size checked, and only then
+ * renamed over, after checking that the file it replaces is still the
  * one this outbox opened (inode). When any step fails the copy is removed and the old file stays.
  */
 export function replaceFileSync(path: string, text: string, inode: number | undefined): void {

@@ -101,8 +101,8 @@ export class OutboxSender {
 
   /**
    * Reads stored publish `seq` and hands it to `deliver` after the one before it was handed over. The reads run at
-   * once and finish in any order; only the handing over waits its turn (issue 18: 32 stored publishes went out in the
-   * order their reads finished after a restart; reading one after another instead cost 30 % of the drain rate).
+   * once and finish in any order; only the handing over waits its turn, so publishes leave in the order they were
+   * stored, and the reads still overlap (one after another they would bound the drain rate: bench/README.md).
    */
   #readInTurn(seq: number): Promise<{ publish: StoredPublish; answer: Promise<PublishResult> } | undefined> {
     const reading = this.#options.outbox.read(seq);
