@@ -3,7 +3,10 @@ import type { ConnectionState, SubscriptionState } from '../client/connection-st
 import type { EventsRestClient } from '../client/rest-client';
 import type { EventsWebSocketClient, Subscription } from '../client/websocket-client';
 import type { EventsError } from '../protocol/errors';
+import type { PublishResult } from '../protocol/publish-result';
 import { EndpointStats, type EndpointStatsReport } from './endpoint-stats';
+
+export type PublishTransport = 'websocket' | 'http';
 
 /** A flow node that uses the endpoint's connection. */
 export interface ConnectionUser {
@@ -95,6 +98,12 @@ export class EndpointConnection {
   rest(): EventsRestClient {
     this.#clients.rest ??= this.#factory.rest();
     return this.#clients.rest;
+  }
+
+  /** Publishes over the chosen transport, with the node's authorizer (the endpoint's when undefined). */
+  publish(channel: string, events: readonly unknown[], options: { transport: PublishTransport; authorizer?: Authorizer }): Promise<PublishResult> {
+    const { transport, authorizer } = options;
+    return transport === 'http' ? this.rest().publish(channel, events, { authorizer }) : this.webSocket().publish(channel, events, { authorizer });
   }
 
   /**

@@ -85,8 +85,12 @@ function openOutbox(RED: NodeAPI, node: EndpointNode, def: EndpointDef, options:
       deliver: (channel, events, transport, authorizerId) => {
         const connection = node.connection;
         if (!connection) return Promise.reject(new EventsError({ errorType: 'ClientClosed', message: 'the endpoint is closed' }));
-        const authorizer = authorizerId ? node.lazyAuthorizer(authorizerId) : undefined;
-        return transport === 'http' ? connection.rest().publish(channel, events, { authorizer }) : connection.webSocket().publish(channel, events, { authorizer });
+        // A stored publish names its node's authorizer; it is looked up as it is sent (the node may be gone by then).
+        try {
+          return connection.publish(channel, events, { transport, authorizer: authorizerId ? node.authorizer(authorizerId) : undefined });
+        } catch (err) {
+          return Promise.reject(err);
+        }
       },
     });
     node.log(`publish outbox: ${path}`);

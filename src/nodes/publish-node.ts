@@ -2,6 +2,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'nod
 import { parseChannel } from '../protocol/channel';
 import { EventsError } from '../protocol/errors';
 import { publishStatus, resultForEvent, type PublishResult, type PublishStatus } from '../protocol/publish-result';
+import type { Authorizer } from '../client/authorizer';
 import type { ConnectionState } from '../client/connection-state';
 import { evaluateProperty } from './evaluate';
 import { findEndpoint, refuseEveryMessage } from './endpoint-lookup';
@@ -49,6 +50,14 @@ export function registerPublishNode(RED: NodeAPI): void {
     }
     const { endpoint: endpointNode, connection } = lookup;
     if (endpointNode.outboxError) return refuseEveryMessage(node, endpointNode.outboxError);
+    // The node's own authorizer, resolved once: config nodes start before flow nodes, and a change to the authorizer
+    // restarts this node. One that cannot be used refuses every message with the reason.
+    let authorizer: Authorizer | undefined;
+    try {
+      authorizer = def.authorizer ? endpointNode.authorizer(def.authorizer) : undefined;
+    } catch (err) {
+      return refuseEveryMessage(node, err instanceof EventsError ? err : new EventsError({ errorType: 'InvalidConfiguration', message: String(err) }));
+    }
     const show = statusSetter(node);
     const transport = def.transport === 'http' ? 'http' : 'websocket';
     const failures = new FailureReporter(node);
@@ -61,8 +70,6 @@ export function registerPublishNode(RED: NodeAPI): void {
     };
     connection.register(node);
 
-    const authorizer = def.authorizer ? endpointNode.lazyAuthorizer(def.authorizer) : undefined;
-
     const outbox = endpointNode.outbox;
     // With the file store every publish goes through the outbox, carrying what a restart needs to finish it.
     const publish = (channel: string, events: readonly unknown[], messages: NodeMessageInFlow[]): Promise<PublishResult> => {
@@ -70,7 +77,7 @@ export function registerPublishNode(RED: NodeAPI): void {
         const meta: PublishMeta = { node: node.id, authorizer: def.authorizer || undefined, messages: messages.map((m) => storableMessage(m)), perEvent: messages.length > 1 };
         return outbox.publish(channel, events, transport, meta);
       }
-      return transport === 'http' ? connection.rest().publish(channel, events, { authorizer }) : connection.webSocket().publish(channel, events, { authorizer });
+      return connection.publish(channel, events, { transport, authorizer });
     };
 
     const coalescer = def.coalesce ? new PublishCoalescer<NodeMessageInFlow>(publish, Number(def.coalesceMs) || 10) : undefined;
