@@ -111,6 +111,24 @@ describe(`chaos: issue 18's faults against Node-RED ${nodeRedVersion}`, function
     assert.equal(outOfOrder, 0, figures);
   });
 
+  it('paced to the quota (publishRate 25) with Coalesce, a burst carries at least 90 % of quota × 5 events per second, with no error', async () => {
+    emulator = await startEmulator({ publishRequestsPerSecond: 25 });
+    const accepted: number[] = [];
+    emulator.events.on('published', (_c, events) => {
+      for (let i = 0; i < events.length; i++) accepted.push(performance.now());
+    });
+    await helper.load(appsyncNodes, endpointFlow(emulator, { publishRate: 25 }, { coalesce: true, coalesceMs: 5 }), { auth: { apiKey: API_KEY } });
+    const caught = collect(helper.getNode('caught'));
+    const out = collect(helper.getNode('out'));
+    for (let n = 0; n < 500; n++) helper.getNode('pub').receive({ payload: { n } });
+    await waitFor(() => out.length + caught.length >= 500, 'every message answered', 60_000);
+    const rate = (accepted.length - 5) / ((accepted.at(-1)! - accepted[0]!) / 1000);
+    const figures = `500 offered, ${accepted.length} accepted at ${Math.round(rate)} events/s (quota × 5 = 125), ${caught.length} Catch`;
+    record({ scenario: 'throttling', case: '500 events, Coalesce, paced to 25 requests/s', target: 'node-red', passed: rate >= 0.9 * 125 && caught.length === 0, figures });
+    assert.deepEqual(caught, []);
+    assert.ok(rate >= 0.9 * 125, figures);
+  });
+
   it('a stored publish to a namespace that does not exist, over HTTP: to Catch, and the 20 behind it delivered in order', async () => {
     emulator = await startEmulator();
     const broadcast: number[] = [];
