@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -10,7 +10,12 @@ const DOCS = join(__dirname, '..', '..', 'docs');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 declare const RED: {
-  nodes: { getType(type: string): { category: string } | undefined; filterNodes(f: { type: string }): Array<{ id: string; name?: string }> };
+  nodes: {
+    getType(type: string): { category: string } | undefined;
+    filterNodes(f: { type?: string; z?: string }): Array<{ id: string; name?: string; type: string }>;
+    eachConfig(cb: (node: { type: string }) => void): void;
+  };
+  workspaces: { active(): string };
   sidebar: { show(id: string): void; help: { show(type: string): void } };
   actions: { invoke(name: string): void };
 };
@@ -73,6 +78,16 @@ describe('the editor in a real browser', function () {
     await page.waitForFunction(() => RED.nodes.filterNodes({ type: 'events-subscribe' }).length === 1);
     await page.locator('#red-ui-workspace-tabs').getByText('AppSync Events: publish and subscribe').click();
     await page.waitForSelector('#red-ui-workspace-chart g.red-ui-flow-node-group');
+    // What was imported is the example: its flow nodes on the new tab, and its endpoint and authorizer.
+    const example: Array<{ type: string; z?: string }> = JSON.parse(readFileSync(join(__dirname, '..', '..', 'examples', 'Publish and subscribe with an API key.json'), 'utf8'));
+    const imported = await page.evaluate(() => {
+      const onTab = RED.nodes.filterNodes({ z: RED.workspaces.active() }).map((n) => n.type);
+      const config: string[] = [];
+      RED.nodes.eachConfig((n) => config.push(n.type));
+      return { onTab, config };
+    });
+    assert.deepEqual(imported.onTab.sort(), example.filter((n) => n.z).map((n) => n.type).sort());
+    for (const type of ['events-endpoint', 'events-authorizer']) assert.ok(imported.config.includes(type), `the example's ${type}`);
   });
 
   it('opens the publish node and its endpoint and authorizer dialogs, with the right fields per auth type', async () => {
