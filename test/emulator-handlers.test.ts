@@ -188,6 +188,26 @@ describe('the emulator as a development server', function () {
     }
   });
 
+  it('loads the Lambda authorizer again when its file changes', async () => {
+    const original = readFileSync(join(dir, 'authorizer.mjs'), 'utf8');
+    const client = (token: string) => new Events(emulator.httpUrl).createWebSocketClient(authTokenAuthorizer(token), FAST);
+    const before = client('allow-before');
+    try {
+      await before.connect();
+      const changes = () => log.filter((l) => l.includes('authorizer.mjs: changed')).length;
+      const seen = changes();
+      writeFileSync(join(dir, 'authorizer.mjs'), `export async function handler(event) { return { isAuthorized: event.authorizationToken === 'only-this' }; }\n`);
+      await waitFor(() => changes() > seen, 'the change noticed');
+      await assert.rejects(client('allow-after').connect(), (err: EventsError) => err.errorType === 'UnauthorizedException');
+      const only = client('only-this');
+      await only.connect();
+      await only.disconnect(false);
+    } finally {
+      writeFileSync(join(dir, 'authorizer.mjs'), original);
+      await before.disconnect(false);
+    }
+  });
+
   it('reloads the handlers when their file changes', async () => {
     const client = apiKey();
     try {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { isChannelSegment } from '../protocol/channel';
 import { isJsonObject } from '../protocol/messages';
 import { AUTH_MODES, type AuthMode, type NamespaceConfig } from './namespaces';
 import type { SigV4Key } from './sigv4-verifier';
@@ -42,7 +43,7 @@ function namespaces(value: unknown, folder: string): NamespaceConfig[] | undefin
   if (!Array.isArray(value)) throw new ConfigError('namespaces must be a list');
   return value.map((n, i) => {
     const where = `namespaces[${i}]`;
-    if (!isJsonObject(n) || typeof n.name !== 'string' || !/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,48}[A-Za-z0-9])?$/.test(n.name)) throw new ConfigError(`${where} needs a name of 1-50 letters, digits or dashes`);
+    if (!isJsonObject(n) || typeof n.name !== 'string' || !isChannelSegment(n.name)) throw new ConfigError(`${where} needs a name of 1-50 letters, digits or dashes`);
     if (n.codeHandlers !== undefined && typeof n.codeHandlers !== 'string') throw new ConfigError(`${where}.codeHandlers must be a path`);
     return {
       name: n.name,

@@ -13,16 +13,6 @@ export function sendAwsJson(res: ServerResponse, answer: AwsJsonAnswer): void {
   sendJson(res, answer.ok ? 200 : answer.status, answer.ok ? answer.body : { __type: answer.type, message: answer.message }, headers, 'application/x-amz-json-1.1');
 }
 
-/** The request body as a JSON object, or undefined. */
-export function jsonObject(body: Buffer): Record<string, unknown> | undefined {
-  try {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
-    return isJsonObject(parsed) ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** A string-valued map of a request (`AuthParameters`, `Logins`); entries that are not strings are left out. */
 export function stringMap(value: unknown): Record<string, string> {
   const out: Record<string, string> = {};

@@ -1,7 +1,8 @@
-import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import vm from 'node:vm';
 import type { ParsedChannel } from '../protocol/channel';
 import { isJsonObject, type ServiceErrorEntry } from '../protocol/messages';
+import { watchFile } from './file-watch';
 
 /** What a handler may run before it is stopped: AppSync bounds handlers too; its figure is not documented (UNCERTAIN). */
 const TIME_LIMIT_MS = 1_000;
@@ -46,22 +47,13 @@ export class CodeHandlers {
   readonly #log: (line: string) => void;
   #context: vm.Context | undefined;
   #loadError: string | undefined;
-  #watcher: FSWatcher | undefined;
-  #reloadTimer: NodeJS.Timeout | undefined;
+  readonly #stopWatching: () => void;
 
   constructor(path: string, log: (line: string) => void) {
     this.#path = path;
     this.#log = log;
     this.#load();
-    try {
-      this.#watcher = watch(path, () => {
-        clearTimeout(this.#reloadTimer);
-        this.#reloadTimer = setTimeout(() => this.#load(), 50);
-      });
-      this.#watcher.on('error', () => {});
-    } catch {
-      // A file that is not there yet: the load error says so.
-    }
+    this.#stopWatching = watchFile(path, () => this.#load());
   }
 
   /** `onPublish`: the events to broadcast or fail; `null` drops them all; no handler broadcasts them as they are. */
@@ -86,8 +78,7 @@ export class CodeHandlers {
   }
 
   close(): void {
-    clearTimeout(this.#reloadTimer);
-    this.#watcher?.close();
+    this.#stopWatching();
   }
 
   #load(): void {

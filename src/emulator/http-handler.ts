@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MAX_CLIENT_REQUEST_BYTES } from '../protocol/limits';
-import { isJsonObject, type ServiceErrorEntry } from '../protocol/messages';
+import type { ServiceErrorEntry } from '../protocol/messages';
 import { authorize, channelOf, headerRecord, type AuthConfig, type AuthOutcome } from './auth';
 import type { Namespaces } from './namespaces';
 import { isConsolePath } from './web-console';
 import { sendJson } from './json-answer';
+import { jsonObject } from './json-body';
 import { checkPublish, HTTP_ERRORS, type PublishCheck } from './publish-check';
 
 export interface HttpPublishContext {
@@ -65,13 +66,8 @@ export function readBody(req: IncomingMessage, res: ServerResponse, then: (body:
 }
 
 function parsePublishBody(body: Buffer): { channel: string; events: string[] } | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (!isJsonObject(parsed) || typeof parsed.channel !== 'string' || !Array.isArray(parsed.events)) return undefined;
+  const parsed = jsonObject(body);
+  if (!parsed || typeof parsed.channel !== 'string' || !Array.isArray(parsed.events)) return undefined;
   const events = parsed.events.filter((e): e is string => typeof e === 'string');
   return events.length === parsed.events.length ? { channel: parsed.channel, events } : undefined;
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { jsonObject, sendAwsJson, awsJsonError, type AwsJsonAnswer } from './aws-json';
+import { sendAwsJson, awsJsonError, type AwsJsonAnswer } from './aws-json';
+import { jsonObject } from './json-body';
 import { CognitoIdentityStandIn } from './cognito-identity-stand-in';
 import { initiateAuth } from './cognito-user-pool-stand-in';
 import { readBody } from './http-handler';

@@ -1,6 +1,6 @@
-import { statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { isJsonObject } from '../protocol/messages';
+import { watchFile } from './file-watch';
 
 /** How long the authorizer may take; AppSync's own limit is not documented for Events (UNCERTAIN). */
 const TIME_LIMIT_MS = 5_000;
@@ -18,16 +18,28 @@ export interface LambdaVerdict {
  * service sends a Lambda authorizer (`authorizationToken`, `requestContext` with `operation` EVENT_CONNECT,
  * EVENT_SUBSCRIBE or EVENT_PUBLISH, the channel namespace and channel) and answers `isAuthorized`, and optionally
  * `ttlOverride` (seconds the answer is cached for that token and request) and `handlerContext`. The module is loaded
- * again when its file changes; one that throws, is slow, or answers something else authorizes nothing.
+ * again when its file changes (file-watch.ts); one that throws, is slow, or answers something else authorizes
+ * nothing. Node keeps every version of an ES module it imported, so each edit costs one more module in memory.
  */
 export class LambdaAuthorizer {
   readonly #path: string;
   readonly #log: (line: string) => void;
   readonly #cache = new Map<string, { verdict: LambdaVerdict; until: number }>();
+  /** Counts the file's changes: the module's URL carries it, so that an edit is imported afresh. */
+  #version = 0;
+  readonly #stopWatching: () => void;
 
   constructor(path: string, log: (line: string) => void) {
     this.#path = path;
     this.#log = log;
+    this.#stopWatching = watchFile(path, () => {
+      this.#version++;
+      this.#log(`lambda authorizer ${path}: changed, loaded again at its next call`);
+    });
+  }
+
+  close(): void {
+    this.#stopWatching();
   }
 
   async authorize(token: string, operation: LambdaOperation, channel?: { namespace: string; path: string }): Promise<LambdaVerdict> {
@@ -59,9 +71,9 @@ export class LambdaAuthorizer {
     }
   }
 
-  /** The module's handler, imported again after the file changed (its modification time is in the URL). */
+  /** The module's handler, imported again after the file changed. */
   async #handler(): Promise<(event: unknown) => unknown> {
-    const url = `${pathToFileURL(this.#path).href}?v=${statSync(this.#path).mtimeMs}`;
+    const url = `${pathToFileURL(this.#path).href}?v=${this.#version}`;
     const module: unknown = await import(url);
     const candidate = isJsonObject(module) ? (module.handler ?? module.default) : undefined;
     if (typeof candidate !== 'function') throw new Error('the module exports no handler function');

@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { parseChannel, type ParsedChannel } from '../protocol/channel';
 import { parseClientMessage, stringRecord } from '../protocol/client-message';
-import { decodeAuthSubprotocol } from '../protocol/encoding';
+import { decodeAuthSubprotocol, unicodeEscape } from '../protocol/encoding';
 import { AUTH_SUBPROTOCOL_PREFIX, EVENTS_SUBPROTOCOL, MAX_CLIENT_REQUEST_BYTES, OPERATION_ID_PATTERN } from '../protocol/limits';
 import type { ClientMessage, ServerMessage, ServiceErrorEntry } from '../protocol/messages';
 import { dataFrames, encodeServerMessage } from '../protocol/server-frame';
@@ -285,7 +285,7 @@ export class RealtimeServer {
    */
   #publishSigningBody(message: Publish): string {
     const text = publishSigningBody(message.channel, message.events);
-    return this.#options.htmlSafeSigningBody ? text.replace(HTML_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : text;
+    return this.#options.htmlSafeSigningBody ? text.replace(HTML_UNSAFE, unicodeEscape) : text;
   }
 
   /** AppSync's quota is quoted as 25 publish requests per second per connection (protocol.md §6, UNCERTAIN). */

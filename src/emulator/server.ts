@@ -266,6 +266,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     }),
     async stop() {
       namespaces.close();
+      auth.lambda?.close();
       realtime.dropConnections();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,8 +1,8 @@
 import type { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isJsonObject } from '../protocol/messages';
 import { readBody } from './http-handler';
 import { sendJson } from './json-answer';
+import { jsonObject } from './json-body';
 import { AUTH_MODES, type Namespaces } from './namespaces';
 import { checkPublish, HTTP_ERRORS, type PublishCheck } from './publish-check';
 import type { RealtimeEvents } from './realtime-handler';
@@ -83,13 +83,8 @@ export function createConsoleRoutes(ctx: ConsoleContext): (req: IncomingMessage,
     }
     if (req.method === 'POST' && path === '/console/publish') {
       readBody(req, res, (body) => {
-        let request: unknown;
-        try {
-          request = JSON.parse(body.toString('utf8'));
-        } catch {
-          request = undefined;
-        }
-        if (!isJsonObject(request) || typeof request.channel !== 'string' || !Array.isArray(request.events)) {
+        const request = jsonObject(body);
+        if (!request || typeof request.channel !== 'string' || !Array.isArray(request.events)) {
           return json(res, 400, { errors: [{ errorType: 'BadRequestException', message: 'The body must be {"channel": string, "events": [any JSON]}' }] });
         }
         const texts = request.events.map((e) => JSON.stringify(e) ?? 'null');

@@ -3,6 +3,11 @@ import { EventsError } from './errors';
 // Channel naming rule (D-WS, D-NS; protocol.md §3.2 and §5): 1–5 segments of 1–50 characters
 // [A-Za-z0-9-], not starting or ending with '-', optional leading and trailing '/'.
 const SEGMENT = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,48}[A-Za-z0-9])?$/;
+
+/** Whether `text` is one channel segment, as a namespace name is too: 1-50 letters, digits or dashes, not starting or ending with a dash. */
+export function isChannelSegment(text: string): boolean {
+  return SEGMENT.test(text);
+}
 const MAX_SEGMENTS = 5;
 
 export type ChannelUse = 'publish' | 'subscribe';

@@ -10,13 +10,14 @@ import { MAX_EVENTS_PER_REQUEST, MAX_EVENT_BYTES } from './limits';
  */
 const SIGNING_UNSAFE = /[\u007f-\uffff<>&=']/g;
 
-function escapeChar(c: string): string {
+/** One character as the JSON escape `\uXXXX`. */
+export function unicodeEscape(c: string): string {
   return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 }
 
 /** The same JSON texts with every character an IAM-signed WebSocket body must not carry raw escaped. */
 export function escapeForSigning(events: readonly string[]): string[] {
-  return events.map((e) => e.replace(SIGNING_UNSAFE, escapeChar));
+  return events.map((e) => e.replace(SIGNING_UNSAFE, unicodeEscape));
 }
 
 function describeIndex(index: number | undefined): string {
