@@ -13,7 +13,7 @@ import {
   type ConnectionState,
 } from '../src/client';
 import { MAX_CONNECTION_DURATION_MS, rotationTime } from '../src/client/connection-rotation';
-import { renewalTime } from '../src/client/identity/renewal';
+import { renewalTime } from '../src/client/renewing-credential';
 import type { Emulator } from '../src/emulator';
 import { FAST, startEmulator } from './support/fixtures';
 import { sleep, waitFor } from './support/wait';

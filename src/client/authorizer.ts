@@ -1,3 +1,4 @@
+import type { RenewableCredential } from './renewable-credential';
 export type Operation = 'connect' | 'subscribe' | 'publish';
 export type Transport = 'websocket' | 'http';
 
@@ -39,16 +40,8 @@ export interface Authorizer {
 /** A secret given as a value or as a function called at each use (sync or async). */
 export type SecretSource = string | (() => string | undefined | Promise<string | undefined>);
 
-/**
- * A token that renews itself (a Cognito login, OAuth2 client credentials): `renew(stale)` is called after the
- * service refused `stale`.
- */
-export interface TokenProvider {
-  (): Promise<string>;
-  renew(stale: string): Promise<void>;
-  /** When `token`, if it is the current one, expires (ms since 1970). */
-  expiresAt?(token: string): number | undefined;
-}
+/** A token that renews itself (a Cognito login, OAuth2 client credentials): `renew(stale)` after the service refused `stale`. */
+export type TokenProvider = RenewableCredential<string>;
 
 export function readSecret(source: SecretSource): string | undefined | Promise<string | undefined> {
   return typeof source === 'function' ? source() : source;

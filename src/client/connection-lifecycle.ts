@@ -2,7 +2,7 @@ import { EventsError } from '../protocol/errors';
 import type { InvalidFrame, ServerMessage } from '../protocol/messages';
 import { CONNECT_SIGNING_BODY } from '../protocol/signing-body';
 import type { ConnectionState } from './connection-state';
-import { renewalFor, type AuthorizedAttempt } from './credential-renewal';
+import { renewalFor, type AuthorizedAttempt } from './refusal-renewal';
 import type { Route } from './network';
 import { stateAfterFailure } from './reconnect-policy';
 import { SocketSession } from './socket-session';
@@ -165,7 +165,7 @@ export class ConnectionLifecycle {
     this.#afterFailure(reason, wasReady ? 0 : attempt);
   }
 
-  /** A refused connect credential is renewed once and the connect tried again at once (credential-renewal.ts). */
+  /** A refused connect credential is renewed once and the connect tried again at once (refusal-renewal.ts). */
   #renewConnect(reason: EventsError, attempt: number): boolean {
     const { shared } = this.parts;
     const renewal = renewalFor(this.#connectAttempt, shared.authorizers.connect, reason);

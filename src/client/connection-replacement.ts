@@ -2,7 +2,7 @@ import { EventsError } from '../protocol/errors';
 import type { InvalidFrame, ServerMessage } from '../protocol/messages';
 import type { AuthorizationHeaders } from './authorizer';
 import { rotationTime } from './connection-rotation';
-import type { AuthorizedAttempt } from './credential-renewal';
+import type { AuthorizedAttempt } from './refusal-renewal';
 import { MovingSubscription } from './moving-subscription';
 import type { SocketSession } from './socket-session';
 import { isLimit, timerDelay } from './time-limit';

@@ -11,6 +11,7 @@ export { iamAuthorizer } from './authorizers/iam';
 export type { IamAuthorizerOptions } from './authorizers/iam';
 export { assumeRoleCredentials, cachedCredentials, defaultCredentialChain, staticCredentials } from './authorizers/credentials';
 export type { AssumeRoleOptions, AwsCredentialProvider, AwsCredentials } from './authorizers/credentials';
+export type { RenewableCredential } from './renewable-credential';
 export { CognitoUserPoolSession, cognitoUserPoolTokens } from './identity/cognito-user-pool';
 export type { CognitoTokens, CognitoUserPoolOptions } from './identity/cognito-user-pool';
 export { clientCredentialsTokens } from './identity/client-credentials';

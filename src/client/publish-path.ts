@@ -6,7 +6,7 @@ import { accountsForEvery, type PublishResult } from '../protocol/publish-result
 import { publishSigningBody } from '../protocol/signing-body';
 import type { Authorizer } from './authorizer';
 import { publishInChunks } from './chunked-publish';
-import { renewalFor } from './credential-renewal';
+import { renewalFor } from './refusal-renewal';
 import { isThrottled, Pacer } from './pacer';
 import { PublishChannels } from './publish-channels';
 import { MemoryPublishQueue, PublishRequest, type PublishQueue } from './publish-queue';
@@ -199,7 +199,7 @@ export class PublishPath {
     else if (!this.#throttleHold.active && !this.parts.shared.pending.hasPublishes()) this.#throttleHold.drained();
   }
 
-  /** A publish refused for its credential is renewed and sent once more (credential-renewal.ts); else it fails. */
+  /** A publish refused for its credential is renewed and sent once more (refusal-renewal.ts); else it fails. */
   #refused(request: PublishRequest, error: EventsError): void {
     if (isThrottled(error)) return this.#throttleHold.hold(request);
     const renewal = renewalFor(request, request.authorizer, error);

@@ -14,7 +14,7 @@ export class PublishRequest {
   reject!: (err: unknown) => void;
   /** When the answer to its current send is given up on (set by PendingOperations). */
   deadline = 0;
-  /** The authorization it was last sent with, and whether its refusal already renewed it (credential-renewal.ts). */
+  /** The authorization it was last sent with, and whether its refusal already renewed it (refusal-renewal.ts). */
   authorization?: AuthorizationHeaders;
   renewed?: boolean;
 

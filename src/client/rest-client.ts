@@ -6,7 +6,7 @@ import { MAX_SERVER_FRAME_BYTES } from '../protocol/limits';
 import type { PublishResult } from '../protocol/publish-result';
 import { publishSigningBody } from '../protocol/signing-body';
 import type { Authorizer } from './authorizer';
-import { renewalFor, type AuthorizedAttempt } from './credential-renewal';
+import { renewalFor, type AuthorizedAttempt } from './refusal-renewal';
 import { fullJitterDelay } from './backoff';
 import { publishInChunks } from './chunked-publish';
 import { PublishChannels } from './publish-channels';
@@ -102,7 +102,7 @@ export class EventsRestClient {
       const error = this.#scrubber.error(failure);
       const renewal = renewalFor(authorized, authorizer, error);
       if (renewal) {
-        // A refused credential: renewed once, and the publish sent again at once (credential-renewal.ts).
+        // A refused credential: renewed once, and the publish sent again at once (refusal-renewal.ts).
         this.#log.debug(`publish on ${channel} refused (${error.message}): renewing the credentials and trying once more`);
         const renewed = await renewal.catch((err: unknown) => Promise.reject(this.#scrubber.error(err, 'CredentialsError')));
         if (!renewed) throw error;

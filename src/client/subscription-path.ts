@@ -1,7 +1,7 @@
 import { parseChannel } from '../protocol/channel';
 import { EventsError } from '../protocol/errors';
 import { subscribeSigningBody } from '../protocol/signing-body';
-import { renewalFor } from './credential-renewal';
+import { renewalFor } from './refusal-renewal';
 import { deferred } from './deferred';
 import type { SocketSession } from './socket-session';
 import type { SubscriptionHandlers, SubscriptionRecord } from './subscription-registry';

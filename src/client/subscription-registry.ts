@@ -31,7 +31,7 @@ export interface SubscriptionRecord {
   meta: EventMeta;
   ready: Deferred<void>;
   unsubscribing?: Deferred<void>;
-  /** The authorization of the last subscribe sent, and whether its refusal already renewed it (credential-renewal.ts). */
+  /** The authorization of the last subscribe sent, and whether its refusal already renewed it (refusal-renewal.ts). */
   authorization?: AuthorizationHeaders;
   renewed?: boolean;
 }

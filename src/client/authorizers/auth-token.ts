@@ -15,12 +15,13 @@ export function authTokenAuthorizer(token: SecretSource | TokenProvider): Author
       // `host` is required only in the connect object, where the client adds it (D-WS).
       return { Authorization: value };
     });
-  if (typeof token === 'function' && 'renew' in token) {
+  const provider = typeof token === 'function' && 'renew' in token && token.renew ? token : undefined;
+  if (provider) {
     authorizer.renew = async (refused) => {
-      await token.renew(refused.Authorization ?? '');
+      await provider.renew?.(refused.Authorization ?? '');
       return true;
     };
-    authorizer.expiresAt = (headers) => token.expiresAt?.(headers.Authorization ?? '');
+    authorizer.expiresAt = (headers) => provider.expiresAt?.(headers.Authorization ?? '');
   }
   return authorizer;
 }

@@ -1,8 +1,9 @@
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { NetworkSettings } from '../network';
 import { EventsError } from '../../protocol/errors';
-import { RenewingCredential, renewalTime } from '../identity/renewal';
-import { sdkEndpoint, sdkRequestHandler } from '../identity/sdk-network';
+import type { RenewableCredential } from '../renewable-credential';
+import { RenewingCredential, renewalTime } from '../renewing-credential';
+import { sdkEndpoint, sdkRequestHandler } from '../sdk-network';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -12,15 +13,10 @@ export interface AwsCredentials {
 }
 
 /**
- * Gives the credentials to sign with. `renew`, when present, is called after the service refused a signature made
- * with the access key `staleAccessKeyId`: it obtains new credentials unless they were already replaced.
+ * Gives the credentials to sign with (renewable-credential.ts). `renew`, when present, is called after the service
+ * refused a signature made with the access key `stale`: it obtains new credentials unless they were already replaced.
  */
-export interface AwsCredentialProvider {
-  (): Promise<AwsCredentials>;
-  renew?(staleAccessKeyId: string): Promise<void>;
-  /** When the credentials of `accessKeyId`, if they are the current ones, expire (ms since 1970). */
-  expiresAt?(accessKeyId: string): number | undefined;
-}
+export type AwsCredentialProvider = RenewableCredential<AwsCredentials>;
 
 function credentialsError(what: string, err: unknown): EventsError {
   // The SDK's messages name files, profiles and roles, never key material.
@@ -43,7 +39,7 @@ export function staticCredentials(credentials: AwsCredentials): AwsCredentialPro
 }
 
 /**
- * Memoises a provider and renews its credentials before they expire (renewal.ts: 5 minutes before, or at 80 % of a
+ * Memoises a provider and renews its credentials before they expire (renewing-credential.ts: 5 minutes before, or at 80 % of a
  * short lifetime; `refreshBeforeMs` sets a fixed margin instead); concurrent callers share one fetch. Credentials
  * without an expiration are kept until the service refuses them.
  */

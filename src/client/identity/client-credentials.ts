@@ -5,7 +5,7 @@ import { postText } from '../http-post';
 import { routeFor, type NetworkSettings, type Route } from '../network';
 import { tokenExpiry } from './jwt';
 import { IDENTITY_HINTS } from './identity-errors';
-import { RenewingCredential } from './renewal';
+import { RenewingCredential } from '../renewing-credential';
 
 export interface ClientCredentialsOptions {
   /** The token endpoint: a Cognito domain's `https://<domain>/oauth2/token`, or any OAuth2 provider's. */

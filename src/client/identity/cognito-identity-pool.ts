@@ -5,8 +5,9 @@ import type { NetworkSettings } from '../network';
 import type { CognitoUserPoolSession } from './cognito-user-pool';
 import { regionOfPool } from './cognito-user-pool';
 import { IDENTITY_HINTS, identityError } from './identity-errors';
-import { RenewingCredential } from './renewal';
-import { sdkEndpoint, sdkRequestHandler } from './sdk-network';
+import { renewableCredential } from '../renewable-credential';
+import { RenewingCredential } from '../renewing-credential';
+import { sdkEndpoint, sdkRequestHandler } from '../sdk-network';
 
 export interface CognitoIdentityPoolOptions {
   /** `<region>:<uuid>`: the region comes from it. */
@@ -53,16 +54,15 @@ export function cognitoIdentityPoolCredentials(options: CognitoIdentityPoolOptio
       throw identityError(`Cognito identity pool ${poolId}`, guestRefusal(err, Logins), IDENTITY_HINTS.identityPool);
     }
   };
-  const credential = new RenewingCredential(obtain, (c) => c.accessKeyId).provider();
+  const renewing = new RenewingCredential(obtain, (c) => c.accessKeyId);
   const { login } = options;
-  if (!login) return credential;
+  if (!login) return renewing.provider();
   // A refused signature may come from a refused login: renewing it first gives the pool a fresh ID token.
-  const renew = credential.renew;
-  credential.renew = async (stale) => {
+  const renew = async (stale: string) => {
     await login.renew((await login.tokens()).idToken);
-    await renew(stale);
+    await renewing.renew(stale);
   };
-  return credential;
+  return renewableCredential(() => renewing.get(), renew, (identity) => renewing.expiryOf(identity));
 }
 
 /** The pool's "Unauthenticated access is not supported" refusal, said as what to change. */

@@ -5,8 +5,9 @@ import type { TokenProvider } from '../authorizer';
 import type { NetworkSettings } from '../network';
 import { challengeError, IDENTITY_HINTS, identityError } from './identity-errors';
 import { jwtClaims, tokenExpiry } from './jwt';
-import { RenewingCredential } from './renewal';
-import { sdkEndpoint, sdkRequestHandler } from './sdk-network';
+import { renewableCredential } from '../renewable-credential';
+import { RenewingCredential } from '../renewing-credential';
+import { sdkEndpoint, sdkRequestHandler } from '../sdk-network';
 
 export interface CognitoUserPoolOptions {
   /** `<region>_<id>`, e.g. `us-east-1_AbCdEf123`: the region comes from it. */
@@ -84,10 +85,11 @@ export class CognitoUserPoolSession {
 
   /** The ID token (what AppSync's docs name) or the access token (what Amplify sends), as a renewing provider. */
   provider(tokenUse: 'id' | 'access'): TokenProvider {
-    return Object.assign(async () => {
+    const get = async () => {
       const t = await this.tokens();
       return tokenUse === 'access' ? t.accessToken : t.idToken;
-    }, { renew: (stale: string) => this.renew(stale), expiresAt: (token: string) => this.expiresAt(token) });
+    };
+    return renewableCredential(get, (stale) => this.renew(stale), (token) => this.expiresAt(token));
   }
 
   async #obtain(): Promise<{ value: CognitoTokens; expiresAt: number }> {

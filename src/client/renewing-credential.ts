@@ -1,4 +1,5 @@
-import { EventsError } from '../../protocol/errors';
+import { EventsError } from '../protocol/errors';
+import { renewableCredential, type RenewableCredential } from './renewable-credential';
 
 /** A credential and when it stops being accepted (milliseconds since 1970; undefined: never). */
 export interface Expiring<T> {
@@ -17,13 +18,6 @@ const FAILURE_HOLD_MS = 5_000;
 export function renewalTime(obtainedAt: number, expiresAt: number): number {
   const lifetime = expiresAt - obtainedAt;
   return Math.max(expiresAt - RENEW_BEFORE_MS, obtainedAt + 0.8 * lifetime);
-}
-
-/** A renewing credential as a provider: `renew(stale)` and `expiresAt(identity)` name a value as `identify` does. */
-export interface RenewingProvider<T> {
-  (): Promise<T>;
-  renew(stale: string): Promise<void>;
-  expiresAt(identity: string): number | undefined;
 }
 
 /**
@@ -76,12 +70,9 @@ export class RenewingCredential<T> {
     await this.#renew();
   }
 
-  /**
-   * This credential as the providers the authorizers take (`TokenProvider`, `AwsCredentialProvider`): a function
-   * for the current value, with `renew` and `expiresAt`.
-   */
-  provider(): RenewingProvider<T> {
-    return Object.assign(() => this.get(), { renew: (stale: string) => this.renew(stale), expiresAt: (identity: string) => this.expiryOf(identity) });
+  /** This credential as the authorizers take it (renewable-credential.ts). */
+  provider(): RenewableCredential<T> {
+    return renewableCredential(() => this.get(), (stale) => this.renew(stale), (identity) => this.expiryOf(identity));
   }
 
   /** The current value, without renewing it. */

@@ -1,5 +1,5 @@
 import type { Agent } from 'node:http';
-import { routeFor, type NetworkSettings } from '../network';
+import { routeFor, type NetworkSettings } from './network';
 
 /**
  * An AWS SDK client's request handler options for `network`: an agent for each scheme, chosen for the endpoint the
