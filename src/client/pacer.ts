@@ -33,8 +33,3 @@ export class Pacer {
     while (!this.take()) await new Promise((resolve) => setTimeout(resolve, this.waitMs()));
   }
 }
-
-/** The answers that mean "too many requests": retried with backoff, not reported (LimitExceededError over WebSocket, 429 over HTTP). */
-export function isThrottled(error: { errorType: string; code: number | string | undefined }): boolean {
-  return error.errorType === 'LimitExceededError' || error.errorType === 'TooManyRequestsException' || error.errorType === 'ThrottlingException' || error.code === 429;
-}

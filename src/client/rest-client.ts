@@ -12,7 +12,8 @@ import { publishInChunks } from './chunked-publish';
 import { PublishChannels } from './publish-channels';
 import { networkSecrets, routeFor, warnIfUnverified, type NetworkSettings, type Route } from './network';
 import { postText, type HttpAnswer } from './http-post';
-import { isThrottled, Pacer } from './pacer';
+import { Pacer } from './pacer';
+import { isThrottled, throttleBackoffMs } from './throttling';
 import { silentLogger, type Logger } from './logger';
 import { SecretScrubber } from './redact';
 import { timerDelay } from './time-limit';
@@ -25,6 +26,7 @@ export interface RestClientOptions {
   maxRetries?: number;
   /** Publish requests per second (0, the default: no pacing); requests beyond it wait their turn, in order. */
   publishRate?: number;
+  /** Backoff between retries of 5xx and network errors (throttling waits as throttling.ts says, over both transports). */
   retryBaseDelayMs?: number;
   retryMaxDelayMs?: number;
   /** TLS settings and a proxy for the HTTP endpoint (see network.ts). */
@@ -112,7 +114,7 @@ export class EventsRestClient {
       // Throttling is not an error: retried with backoff until the publish goes through; the request timeout
       // bounds each attempt, not the wait.
       if (isThrottled(error)) {
-        await this.#wait(Math.min(throttles++, 6), error);
+        await this.#pause(throttleBackoffMs(++throttles, this.#random), error);
         attempt--;
         continue;
       }
@@ -122,7 +124,10 @@ export class EventsRestClient {
   }
 
   async #wait(attempt: number, error: EventsError): Promise<void> {
-    const delay = fullJitterDelay(attempt, { baseDelayMs: this.#retryBaseDelayMs, maxDelayMs: this.#retryMaxDelayMs, random: this.#random });
+    await this.#pause(fullJitterDelay(attempt, { baseDelayMs: this.#retryBaseDelayMs, maxDelayMs: this.#retryMaxDelayMs, random: this.#random }), error);
+  }
+
+  async #pause(delay: number, error: EventsError): Promise<void> {
     this.#log.debug(`retrying publish in ${delay} ms after ${error.message}`);
     await new Promise((resolve) => setTimeout(resolve, delay));
   }

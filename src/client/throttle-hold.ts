@@ -1,4 +1,4 @@
-import { fullJitterDelay } from './backoff';
+import { throttleBackoffMs } from './throttling';
 import type { PublishRequest } from './publish-queue';
 
 /**
@@ -46,7 +46,7 @@ export class ThrottleHold {
   hold(request: PublishRequest): void {
     this.#held.push(request);
     if (this.#timer || this.#waitingForAnswers) return;
-    this.#timer = setTimeout(() => this.#backedOff(), fullJitterDelay(++this.#attempt, { baseDelayMs: 50, maxDelayMs: 500 }));
+    this.#timer = setTimeout(() => this.#backedOff(), throttleBackoffMs(++this.#attempt));
   }
 
   /** A publish was answered, or the connection's were taken back: the hold ends once none is owed. */
