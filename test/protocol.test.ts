@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { parseChannel } from '../src/protocol/channel';
 import { ClientFrameEncoder } from '../src/protocol/client-frame';
-import { chunkEvents, decodeAuthSubprotocol, encodeAuthSubprotocol, encodeEvent, encodeEvents, escapeForSigning } from '../src/protocol/encoding';
+import { EncodedEvents, chunkEvents, decodeAuthSubprotocol, encodeAuthSubprotocol, encodeEvent, encodeEvents, escapeForSigning } from '../src/protocol/encoding';
 import { resolveEndpoints } from '../src/protocol/endpoint';
 import { EventsError, fromServiceErrors } from '../src/protocol/errors';
 import { clampConnectionTimeout, parseServerMessage } from '../src/protocol/server-message';
@@ -95,6 +95,10 @@ describe('protocol: events and encoding', () => {
     assert.throws(() => encodeEvents([1, undefined]), /event 1 cannot be sent as JSON: it is undefined/);
     assert.throws(() => encodeEvents([circular]), /circular/);
     assert.equal(errorType(() => encodeEvents([])), 'EmptyBatch');
+    // Events already encoded (a stored publish) pass as they are, checked for the size limit only.
+    assert.deepEqual(encodeEvents(new EncodedEvents(['{"a":1}', '"é"'])), ['{"a":1}', '"é"']);
+    assert.equal(errorType(() => encodeEvents(new EncodedEvents([]))), 'EmptyBatch');
+    assert.equal(errorType(() => encodeEvents(new EncodedEvents(['"a"', JSON.stringify('x'.repeat(240 * 1024))]))), 'EventTooLarge');
   });
 
   it('refuses events over 240 KB', () => {

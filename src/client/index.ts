@@ -26,6 +26,7 @@ export { EventsError } from '../protocol/errors';
 export { resolveEndpoints } from '../protocol/endpoint';
 export type { EndpointOptions, Endpoints } from '../protocol/endpoint';
 export { parseChannel } from '../protocol/channel';
+export { EncodedEvents } from '../protocol/encoding';
 export type { PublishResult, PublishStatus } from '../protocol/publish-result';
 export { publishStatus } from '../protocol/publish-result';
 export type { FailedEvent, SuccessfulEvent } from '../protocol/messages';

@@ -1,4 +1,4 @@
-import { encodeEvents, escapeForSigning } from '../protocol/encoding';
+import { encodeEvents, escapeForSigning, type EncodedEvents } from '../protocol/encoding';
 import { EventsError } from '../protocol/errors';
 import { MAX_EVENTS_PER_REQUEST } from '../protocol/limits';
 import type { ServerMessage } from '../protocol/messages';
@@ -54,7 +54,7 @@ export class PublishPath {
     return this.#queue.size;
   }
 
-  publish(channel: string, events: readonly unknown[], options: PublishOptions): Promise<PublishResult> {
+  publish(channel: string, events: readonly unknown[] | EncodedEvents, options: PublishOptions): Promise<PublishResult> {
     const path = this.#publishChannels.path(channel);
     const encoded = encodeEvents(events);
     const { state } = this.parts.lifecycle;

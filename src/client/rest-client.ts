@@ -1,4 +1,4 @@
-import { encodeEvents } from '../protocol/encoding';
+import { encodeEvents, type EncodedEvents } from '../protocol/encoding';
 import type { Endpoints } from '../protocol/endpoint';
 import { EventsError, fromServiceErrors } from '../protocol/errors';
 import { parseErrorAnswer, parsePublishAnswer } from '../protocol/http-answer';
@@ -65,7 +65,7 @@ export class EventsRestClient {
   }
 
   /** Publishes events (each element one event) in requests of at most 5, sent one after another in order. */
-  async publish(channel: string, events: readonly unknown[], options: { authorizer?: Authorizer } = {}): Promise<PublishResult> {
+  async publish(channel: string, events: readonly unknown[] | EncodedEvents, options: { authorizer?: Authorizer } = {}): Promise<PublishResult> {
     const path = this.#publishChannels.path(channel);
     const encoded = encodeEvents(events);
     const authorizer = options.authorizer ?? this.#authorizer;

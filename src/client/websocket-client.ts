@@ -1,3 +1,4 @@
+import type { EncodedEvents } from '../protocol/encoding';
 import type { Endpoints } from '../protocol/endpoint';
 import type { PublishResult } from '../protocol/publish-result';
 import type { ConnectionState } from './connection-state';
@@ -59,10 +60,11 @@ export class EventsWebSocketClient {
   }
 
   /**
-   * Publishes events (each element of `events` is one event) in requests of at most 5, in order.
+   * Publishes events (each element of `events` is one event, or `EncodedEvents` already JSON) in requests of at most
+   * 5, in order.
    * While disconnected, requests wait in a bounded queue; when it is full the call fails at once.
    */
-  publish(channel: string, events: readonly unknown[], options: PublishOptions = {}): Promise<PublishResult> {
+  publish(channel: string, events: readonly unknown[] | EncodedEvents, options: PublishOptions = {}): Promise<PublishResult> {
     // Not `async`: a publish is one promise, not two. Bad input still comes back as a rejection.
     try {
       return this.#parts.publishes.publish(channel, events, options);

@@ -3,6 +3,7 @@ import type { ConnectionState, SubscriptionState } from '../client/connection-st
 import type { EventsRestClient } from '../client/rest-client';
 import type { EventsWebSocketClient, Subscription } from '../client/websocket-client';
 import type { EventsError } from '../protocol/errors';
+import type { EncodedEvents } from '../protocol/encoding';
 import type { PublishResult } from '../protocol/publish-result';
 import { EndpointStats, type EndpointStatsReport } from './endpoint-stats';
 
@@ -101,7 +102,7 @@ export class EndpointConnection {
   }
 
   /** Publishes over the chosen transport, with the node's authorizer (the endpoint's when undefined). */
-  publish(channel: string, events: readonly unknown[], options: { transport: PublishTransport; authorizer?: Authorizer }): Promise<PublishResult> {
+  publish(channel: string, events: readonly unknown[] | EncodedEvents, options: { transport: PublishTransport; authorizer?: Authorizer }): Promise<PublishResult> {
     const { transport, authorizer } = options;
     return transport === 'http' ? this.rest().publish(channel, events, { authorizer }) : this.webSocket().publish(channel, events, { authorizer });
   }

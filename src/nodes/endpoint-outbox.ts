@@ -1,5 +1,5 @@
 import { EventsError } from '../protocol/errors';
-import { encodeEvents } from '../protocol/encoding';
+import { EncodedEvents, encodeEvents } from '../protocol/encoding';
 import type { PublishResult } from '../protocol/publish-result';
 import type { Logger } from '../client/logger';
 import type { StoredPublish } from '../client/outbox/outbox-file';
@@ -32,7 +32,7 @@ export interface EndpointOutboxOptions {
   /** Whether a connection opened with this authorizer (the endpoint's when undefined) is accepted. */
   credentialWorks(authorizer: string | undefined): Promise<boolean>;
   /** Sends a stored publish over its transport, with its node's authorizer. */
-  deliver(channel: string, events: unknown[], transport: 'websocket' | 'http', authorizer: string | undefined): Promise<PublishResult>;
+  deliver(channel: string, events: EncodedEvents, transport: 'websocket' | 'http', authorizer: string | undefined): Promise<PublishResult>;
 }
 
 /** How long a close waits for the answers of publishes in flight: well inside Node-RED's 15 s close timeout. */
@@ -90,7 +90,8 @@ export class EndpointOutbox {
       window: options.window,
       deliver: (p) => {
         const meta = publishMeta(p.meta);
-        return options.deliver(p.channel, p.events.map((e): unknown => JSON.parse(e)), p.transport, meta.authorizer);
+        // Sent as stored: the events were encoded once, when they were stored.
+        return options.deliver(p.channel, new EncodedEvents(p.events), p.transport, meta.authorizer);
       },
       settled: (p, outcome) => this.#settled(p, outcome),
       credentialWorks: (p) => options.credentialWorks(publishMeta(p.meta).authorizer),
@@ -113,7 +114,7 @@ export class EndpointOutbox {
 
   /** Stores a publish (on disk before this counts as queued) and resolves with AppSync's answer, however long that takes. */
   async publish(channel: string, events: readonly unknown[], transport: 'websocket' | 'http', meta: PublishMeta): Promise<PublishResult> {
-    const texts = encodeEvents(events);
+    const texts = [...encodeEvents(events)];
     const stored = await this.outbox.add({ channel, events: texts, transport, meta: { ...meta } }, (seq) => this.#sender.isInFlight(seq));
     if (!this.outbox.holds(stored.seq)) throw new EventsError({ errorType: 'Dropped', message: 'dropped by the dropOldest policy of a full publish queue' });
     const answer = new Promise<PublishResult>((resolve, reject) => this.#waiting.set(stored.seq, { resolve, reject }));

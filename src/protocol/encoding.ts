@@ -71,11 +71,31 @@ export function encodeEvent(value: unknown, index?: number): string {
   return text;
 }
 
-/** Encodes a batch; the error names the caller's index of the first bad event. */
-export function encodeEvents(values: readonly unknown[]): string[] {
-  if (!Array.isArray(values) || values.length === 0) {
+/**
+ * Events already encoded as the JSON texts the protocol carries (a publish stored in the outbox file): published as
+ * they are, checked for AppSync's size limit only, so that a stored publish is not parsed and encoded again. The
+ * texts must be JSON; AppSync refuses a text that is not.
+ */
+export class EncodedEvents {
+  constructor(readonly texts: readonly string[]) {}
+}
+
+function checkedText(text: string, index: number): string {
+  if (typeof text !== 'string') throw invalidEvent(index, 'an encoded event must be a JSON text');
+  const bytes = text.length * 3 <= MAX_EVENT_BYTES ? 0 : Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_EVENT_BYTES) {
+    throw new EventsError({ errorType: 'EventTooLarge', message: `${describeIndex(index)} is ${bytes} bytes as JSON; the limit is ${MAX_EVENT_BYTES} bytes (240 KB)` });
+  }
+  return text;
+}
+
+/** Encodes a batch (or checks one already encoded); the error names the caller's index of the first bad event. */
+export function encodeEvents(values: readonly unknown[] | EncodedEvents): readonly string[] {
+  const batch = values instanceof EncodedEvents ? values.texts : values;
+  if (!Array.isArray(batch) || batch.length === 0) {
     throw new EventsError({ errorType: 'EmptyBatch', message: 'there are no events to publish' });
   }
+  if (values instanceof EncodedEvents) return values.texts.map(checkedText);
   if (values.length === 1) return [encodeEvent(values[0])];
   return values.map((v, i) => encodeEvent(v, i));
 }
