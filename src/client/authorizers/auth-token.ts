@@ -1,5 +1,6 @@
 import { EventsError } from '../../protocol/errors';
 import { readSecret, whenReady, type Authorizer, type SecretSource, type TokenProvider } from '../authorizer';
+import { withRenewal } from '../renewable-credential';
 
 /**
  * Cognito user pools, OpenID Connect and Lambda authorization: the token in `Authorization` (D-WS).
@@ -15,13 +16,6 @@ export function authTokenAuthorizer(token: SecretSource | TokenProvider): Author
       // `host` is required only in the connect object, where the client adds it (D-WS).
       return { Authorization: value };
     });
-  const provider = typeof token === 'function' && 'renew' in token && token.renew ? token : undefined;
-  if (provider) {
-    authorizer.renew = async (refused) => {
-      await provider.renew?.(refused.Authorization ?? '');
-      return true;
-    };
-    authorizer.expiresAt = (headers) => provider.expiresAt?.(headers.Authorization ?? '');
-  }
-  return authorizer;
+  const provider = typeof token === 'function' && 'renew' in token ? token : undefined;
+  return provider ? withRenewal(authorizer, provider, (headers) => headers.Authorization ?? '') : authorizer;
 }

@@ -3,6 +3,7 @@ import { EventsError } from '../../protocol/errors';
 import { SIGNING_PATH } from '../../protocol/signing-body';
 import type { Authorizer } from '../authorizer';
 import type { AwsCredentialProvider } from './credentials';
+import { withRenewal } from '../renewable-credential';
 
 export interface IamAuthorizerOptions {
   region: string;
@@ -52,15 +53,7 @@ export function iamAuthorizer(options: IamAuthorizerOptions): Authorizer {
     );
     return { ...signed.headers };
   };
-  const { credentials } = options;
-  if (credentials.renew) {
-    authorizer.renew = async (refused) => {
-      await credentials.renew?.(signingKeyOf(refused));
-      return true;
-    };
-  }
-  if (credentials.expiresAt) authorizer.expiresAt = (headers) => credentials.expiresAt?.(signingKeyOf(headers));
-  return authorizer;
+  return withRenewal(authorizer, options.credentials, signingKeyOf);
 }
 
 /** The access key id in a SigV4 `Authorization` header (`Credential=<id>/<date>/…`). */
