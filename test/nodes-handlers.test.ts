@@ -38,9 +38,33 @@ function flow(url: string): FlowNode[] {
   ];
 }
 
+/** The handler the pack ships for real AppSync, run by the emulator as it is. */
+const STAMP_CHANNEL = join(__dirname, '..', 'examples', 'handlers', 'stamp-channel.js');
+
 describe(`Node-RED ${nodeRedVersion}: flows against a namespace with handlers`, () => {
-  const emulator = emulatorForFlows({ namespaces: ['default', { name: 'rooms', codeHandlers: HANDLER }] });
+  const emulator = emulatorForFlows({ namespaces: ['default', { name: 'rooms', codeHandlers: HANDLER }, { name: 'devices', codeHandlers: STAMP_CHANNEL }] });
   after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('topicProperty: the channel the shipped stamp-channel.js handler stamps becomes msg.topic under a wildcard', async () => {
+    const nodes: FlowNode[] = [
+      ...flow(emulator().httpUrl).filter((n) => n.id !== 's' && n.id !== 'staff'),
+      { id: 's', type: 'events-subscribe', z: 'tab', endpoint: 'ep', channel: 'devices/*', channelType: 'str', output: 'json', topicProperty: 'channel', wires: [['s-out']] },
+    ];
+    await helper.load(appsyncNodes, [TAB, ...nodes], { auth: { apiKey: API_KEY } });
+    await waitFor(() => emulator().stats().subscriptions === 1, 'devices/*');
+    const got = collect(helper.getNode('s-out'));
+    helper.getNode('p').receive({ topic: 'devices/pump-1', payload: { rpm: 1200 } });
+    helper.getNode('p').receive({ topic: 'devices/hall/fan-2', payload: { rpm: 800 } });
+    // An event that is not an object cannot be stamped: it keeps the subscribed channel as its topic.
+    helper.getNode('p').receive({ topic: 'devices/pump-1', payload: 42 });
+    await waitFor(() => got.length === 3, 'three events');
+    assert.deepEqual(got.map((m) => [m.topic, m.payload]), [
+      ['/devices/pump-1', { rpm: 1200, channel: '/devices/pump-1' }],
+      ['/devices/hall/fan-2', { rpm: 800, channel: '/devices/hall/fan-2' }],
+      ['/devices/*', 42],
+    ]);
+    assert.deepEqual(got.map((m) => (m.appsync as { channel: string }).channel), ['/devices/*', '/devices/*', '/devices/*']);
+  });
 
   it('receives the events as the handler stamped them, and reports what it refused', async () => {
     await helper.load(appsyncNodes, [TAB, ...flow(emulator().httpUrl)], { auth: { apiKey: API_KEY } });

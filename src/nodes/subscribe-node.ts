@@ -24,6 +24,12 @@ export interface SubscribeDef extends NodeDef {
   output?: 'json' | 'string';
   /** A second output with one message per change of the node's subscriptions' state. */
   stateOutput?: boolean;
+  /**
+   * The property of a (parsed) event whose string value becomes `msg.topic`: the channel a channel-namespace handler
+   * stamped on it (examples/handlers/stamp-channel.js), since a `data` frame names only the subscription. Blank: the
+   * subscribed channel.
+   */
+  topicProperty?: string;
 }
 
 interface SubscribeNode extends Node {
@@ -55,6 +61,12 @@ export function registerSubscribeNode(RED: NodeAPI): void {
     };
     const failures = new FailureReporter(node);
     const staticChannel = def.channel?.trim() ?? '';
+    const topicProperty = def.topicProperty?.trim() ?? '';
+    /** The stamped channel when the event carries one as a string, else the subscribed channel. */
+    const topicOf = (payload: unknown, channel: string): string => {
+      const stamped = topicProperty && isJsonObject(payload) ? payload[topicProperty] : undefined;
+      return typeof stamped === 'string' ? stamped : channel;
+    };
 
     const show = statusSetter(node);
     const refreshStatus = () => show(subscriptionStatus(connection.state, [...handles.values()].map((h) => h.state), t));
@@ -86,7 +98,7 @@ export function registerSubscribeNode(RED: NodeAPI): void {
           }
         }
         try {
-          node.send({ payload, topic: channel, appsync: { channel, receivedAt: Date.now() }, _msgid: nextMessageId() });
+          node.send({ payload, topic: topicOf(payload, channel), appsync: { channel, receivedAt: Date.now() }, _msgid: nextMessageId() });
         } catch (err) {
           refuseEvent(channel, err instanceof Error ? err.message : 'Node-RED could not send it');
         }
