@@ -63,6 +63,11 @@ export function encodeEvent(value: unknown, index?: number): string {
     throw invalidEvent(index, /circular/i.test(message) ? 'it contains a circular reference' : message);
   }
   if (text === undefined) throw invalidEvent(index, `it is ${json === undefined ? 'undefined' : `a ${typeof json}`}`);
+  return withinSizeLimit(text, index);
+}
+
+/** The text, or an EventTooLarge error when it is over AppSync's 240 KB per event. */
+function withinSizeLimit(text: string, index: number | undefined): string {
   // A UTF-16 code unit takes at most 3 UTF-8 bytes: short texts need no byte count.
   const bytes = text.length * 3 <= MAX_EVENT_BYTES ? 0 : Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_EVENT_BYTES) {
@@ -82,11 +87,7 @@ export class EncodedEvents {
 
 function checkedText(text: string, index: number): string {
   if (typeof text !== 'string') throw invalidEvent(index, 'an encoded event must be a JSON text');
-  const bytes = text.length * 3 <= MAX_EVENT_BYTES ? 0 : Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_EVENT_BYTES) {
-    throw new EventsError({ errorType: 'EventTooLarge', message: `${describeIndex(index)} is ${bytes} bytes as JSON; the limit is ${MAX_EVENT_BYTES} bytes (240 KB)` });
-  }
-  return text;
+  return withinSizeLimit(text, index);
 }
 
 /** Encodes a batch (or checks one already encoded); the error names the caller's index of the first bad event. */
