@@ -4,20 +4,11 @@ import { EventsError } from '../../protocol/errors';
 /** The locks this process holds, by outbox path: a later owner in the same process (a redeploy) takes over. */
 const held = new Map<string, OutboxLock>();
 
-/** When this process started, to tell its own lock from one a previous process with the same pid left (a container's pid 1). */
-const STARTED = String(Math.round(Date.now() - process.uptime() * 1000));
-
-interface LockOwner {
-  pid: number;
-  started: string;
-}
-
-function readOwner(path: string): LockOwner | undefined {
+/** The pid a lock file names, if it names one. */
+function readOwner(path: string): number | undefined {
   try {
     const value: unknown = JSON.parse(readFileSync(path, 'utf8'));
-    if (typeof value === 'object' && value !== null && 'pid' in value && 'started' in value && Number.isSafeInteger(value.pid)) {
-      return { pid: Number(value.pid), started: String(value.started) };
-    }
+    if (typeof value === 'object' && value !== null && 'pid' in value && Number.isSafeInteger(value.pid)) return Number(value.pid);
   } catch {
     // Missing, or torn by a crash while it was written: nobody holds it.
   }
@@ -54,9 +45,10 @@ export class OutboxLock {
   static acquire(outboxPath: string): OutboxLock {
     const path = `${outboxPath}.lock`;
     const owner = readOwner(path);
-    const ours = owner?.pid === process.pid && owner.started === STARTED;
-    if (owner && !ours && owner.pid !== process.pid && alive(owner.pid)) {
-      throw new EventsError({ errorType: 'OutboxInUse', code: owner.pid, message: `outbox in use by process ${owner.pid}: another Node-RED uses this user directory's outbox file ${outboxPath}; this one stores nothing there` });
+    // A lock naming this process's own pid is this process's (a redeploy), or a previous process's that had the same
+    // pid (a container's pid 1 after a restart): either way it is taken over.
+    if (owner !== undefined && owner !== process.pid && alive(owner)) {
+      throw new EventsError({ errorType: 'OutboxInUse', code: owner, message: `outbox in use by process ${owner}: another Node-RED uses this user directory's outbox file ${outboxPath}; this one stores nothing there` });
     }
     const previous = held.get(path);
     if (previous) previous.#revoke();
@@ -66,12 +58,7 @@ export class OutboxLock {
     return lock;
   }
 
-  /** Whether this owner still holds the lock: checked before every write that could harm another owner's file. */
-  get holding(): boolean {
-    return this.#holding;
-  }
-
-  /** Fails when another owner took the lock over. */
+  /** Fails when another owner took the lock over: checked before every write that could harm another owner's file. */
   check(): void {
     if (!this.#holding) throw new EventsError({ errorType: 'OutboxInUse', message: 'the outbox file was taken over by a newer endpoint (a redeploy); this one writes nothing more' });
   }
@@ -96,7 +83,7 @@ export class OutboxLock {
     const temp = `${this.#path}.${process.pid}.tmp`;
     const fd = openSync(temp, 'w');
     try {
-      writeSync(fd, JSON.stringify({ pid: process.pid, started: STARTED }));
+      writeSync(fd, JSON.stringify({ pid: process.pid }));
       fsyncSync(fd);
     } finally {
       closeSync(fd);
