@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import appsyncNodes = require('../src/nodes');
 import type { Emulator } from '../src/emulator';
-import type { EndpointConnection } from '../src/nodes/endpoint-connection';
 import { AUTHORIZERS, CREDENTIALS, LOGIN_POOL, SECRETS, TAB, catchAll, endpointFlow, identityEmulatorForFlows } from './support/identity-flows';
-import { collect, helper, nodeRedVersion, statusTexts } from './support/node-red';
+import { collect, connectAttempts, helper, nodeRedVersion, statusTexts } from './support/node-red';
 import { waitFor } from './support/wait';
 
 // Node-RED flows whose authorizers obtain and renew their own credentials (support/identity-flows.ts): a refusal
@@ -44,10 +43,8 @@ describe(`Node-RED ${nodeRedVersion}: authorizers that renew their own credentia
       const caught = collect(helper.getNode('caught'));
       await waitFor(() => caught.length >= 3, 'the errors');
       // The fence: two more refused attempts (every 0.3 s), each of which could have reported again.
-      const connection: EndpointConnection = Reflect.get(helper.getNode(`ep-${id}`), 'connection');
-      let attempts = 0;
-      connection.webSocket().onStateChange((state) => state.status === 'connecting' && attempts++);
-      await waitFor(() => attempts >= 2, 'two more attempts');
+      const attempts = connectAttempts(`ep-${id}`);
+      await waitFor(() => attempts() >= 2, 'two more attempts');
       // Each of the endpoint's three nodes reports the failure once, not on every retry.
       assert.deepEqual(caught.map((m) => (m.error as { source: { id: string } }).source.id).sort(), [`http-${id}`, `pub-${id}`, `sub-${id}`]);
       const error = caught[0]!.error as { message: string };

@@ -4,12 +4,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import appsyncNodes = require('../src/nodes');
 import type { Emulator } from '../src/emulator';
-import type { EndpointConnection } from '../src/nodes/endpoint-connection';
 import { generateTls, type GeneratedTls } from '../src/emulator/certificates';
 import { startConnectProxy, type ConnectProxy } from './support/connect-proxy';
 import { withEnv } from './support/env';
 import { API_KEY, startEmulator } from './support/fixtures';
-import { collect, helper, nodeRedPath, nodeRedVersion, statusTexts, type FlowNode } from './support/node-red';
+import { collect, connectAttempts, helper, nodeRedPath, nodeRedVersion, statusTexts, type FlowNode } from './support/node-red';
 import { waitFor } from './support/wait';
 
 // Node-RED's own tls-config and http proxy config nodes, as a user has them in the palette.
@@ -79,10 +78,8 @@ describe(`Node-RED ${nodeRedVersion}: endpoints behind a proxy and a private CA`
     const caught = collect(helper.getNode('caught'));
     await waitFor(() => statusTexts(helper.getNode('sub')).includes('TLS: untrusted certificate'), 'the TLS status');
     // The fence: three more attempts, each of which could have reported again.
-    const connection: EndpointConnection = Reflect.get(helper.getNode('ep'), 'connection');
-    let attempts = 0;
-    connection.webSocket().onStateChange((state) => state.status === 'connecting' && attempts++);
-    await waitFor(() => attempts >= 3, 'three more attempts');
+    const attempts = connectAttempts('ep');
+    await waitFor(() => attempts() >= 3, 'three more attempts');
     const fromSub = caught.filter((m) => (m.error as { code?: string; source?: { id: string } }).code === 'CertificateNotTrusted' && (m.error as { source?: { id: string } }).source?.id === 'sub');
     assert.equal(fromSub.length, 1, 'one Catch message per node for the change of state, not one per retry');
     const tlsErrors = fromSub;

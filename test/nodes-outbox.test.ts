@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import appsyncNodes = require('../src/nodes');
 import { readOutbox } from '../src/client/outbox/outbox-file';
 import type { Emulator } from '../src/emulator';
-import type { EndpointConnection } from '../src/nodes/endpoint-connection';
 import { API_KEY, startEmulator } from './support/fixtures';
-import { collect, helper, nodeRedVersion, statusTexts, type FlowNode } from './support/node-red';
+import { collect, connectAttempts, helper, nodeRedVersion, statusTexts, type FlowNode } from './support/node-red';
 import { waitFor } from './support/wait';
 
 // The file publish queue in Node-RED: publishes made while AppSync is unreachable are written to the outbox file,
@@ -63,10 +62,8 @@ describe(`Node-RED ${nodeRedVersion}: the file publish queue`, function () {
     assert.ok(statusTexts(helper.getNode('ws')).includes('appsync.status.queued-disk'), 'the status says they are on disk');
     const caughtWhileStored = collect(helper.getNode('caught'));
     // The fence: three more refused connection attempts, while the stored publishes wait, none of which is an error.
-    const connection: EndpointConnection = Reflect.get(helper.getNode('ep'), 'connection');
-    let attempts = 0;
-    connection.webSocket().onStateChange((state) => state.status === 'connecting' && attempts++);
-    await waitFor(() => attempts >= 3, 'three more attempts');
+    const attempts = connectAttempts('ep');
+    await waitFor(() => attempts() >= 3, 'three more attempts');
     assert.deepEqual(caughtWhileStored, [], 'failed attempts while stored are not errors');
     await helper.unload();
 

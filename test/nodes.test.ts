@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import appsyncNodes = require('../src/nodes');
 import type { Emulator } from '../src/emulator';
-import type { EndpointConnection } from '../src/nodes/endpoint-connection';
 import type { ClientMessage } from '../src/protocol/messages';
 import { API_KEY, IAM_KEY, startEmulator } from './support/fixtures';
-import { collect, helper, nextMessage, nodeRedVersion, statusTexts, type FlowNode } from './support/node-red';
+import { collect, connectAttempts, helper, nextMessage, nodeRedVersion, statusTexts, type FlowNode } from './support/node-red';
 import { withEnv } from './support/env';
 import { waitFor } from './support/wait';
 
@@ -288,10 +287,8 @@ describe(`Node-RED ${nodeRedVersion} (Node.js ${process.version}) nodes against 
     const caught = collect(helper.getNode('caught'));
     await waitFor(() => caught.length >= 1, 'the error');
     // The fence: four more refused attempts (one every 50 ms), each of which could have reported again.
-    const connection: EndpointConnection = Reflect.get(helper.getNode('ep'), 'connection');
-    let attempts = 0;
-    connection.webSocket().onStateChange((state) => state.status === 'connecting' && attempts++);
-    await waitFor(() => attempts >= 4, 'four more attempts');
+    const attempts = connectAttempts('ep');
+    await waitFor(() => attempts() >= 4, 'four more attempts');
     assert.equal(caught.length, 1);
     const error = caught[0]!.error as { code: string; message: string };
     assert.equal(error.code, 'UnauthorizedException');
@@ -442,12 +439,8 @@ describe(`Node-RED ${nodeRedVersion} (Node.js ${process.version}) nodes against 
     }
     await waitFor(() => caught.length >= 9, `errors from every node (have ${caught.length})`);
     // The fence: two more refused attempts on each endpoint, whose log lines are read too.
-    const attempts = [0, 0, 0];
-    for (const i of [0, 1, 2]) {
-      const connection: EndpointConnection = Reflect.get(helper.getNode(`ep${i}`), 'connection');
-      connection.webSocket().onStateChange((state) => state.status === 'connecting' && attempts[i]!++);
-    }
-    await waitFor(() => attempts.every((n) => n >= 2), 'two more attempts on each endpoint');
+    const attempts = [0, 1, 2].map((i) => connectAttempts(`ep${i}`));
+    await waitFor(() => attempts.every((n) => n() >= 2), 'two more attempts on each endpoint');
     const everything = JSON.stringify({
       log: helper.log().args,
       caught: caught.map((m) => m.error),

@@ -48,6 +48,13 @@ async function recordingEmulator(port: number, received: number[]): Promise<Emul
   return em;
 }
 
+/** Node-RED on a free port over `userDir`, its endpoint pointed at the emulator's port, its log lines to `log`. */
+async function launchGateway(userDir: string, appsyncPort: number, log: (line: string) => void): Promise<Launched> {
+  const port = await freePort(0);
+  const env = { ...process.env, PORT: String(port), APPSYNC_EVENTS_URL: `http://127.0.0.1:${appsyncPort}/event`, APPSYNC_API_KEY: DEMO_API_KEY };
+  return launchNodeRed(userDir, port, env, log);
+}
+
 describe('a real Node-RED process with the file publish queue, killed and restarted', function () {
   this.timeout(90_000);
   let userDir: string;
@@ -71,9 +78,7 @@ describe('a real Node-RED process with the file publish queue, killed and restar
     prepareUserDir(userDir, restartFlow(outputs));
     const log: string[] = [];
     const launch = async () => {
-      const port = await freePort(0);
-      const env = { ...process.env, PORT: String(port), APPSYNC_EVENTS_URL: `http://127.0.0.1:${appsyncPort}/event`, APPSYNC_API_KEY: DEMO_API_KEY };
-      const launched = await launchNodeRed(userDir, port, env, (line) => log.push(line));
+      const launched = await launchGateway(userDir, appsyncPort, (line) => log.push(line));
       assert.ok(launched.started, 'Node-RED started its flows');
       return launched;
     };
@@ -123,17 +128,14 @@ describe('a real Node-RED process with the file publish queue, killed and restar
     emulator = undefined;
     prepareUserDir(userDir, restartFlow(join(userDir, 'outputs.jsonl')));
     const log: string[] = [];
-    const env = (port: number) => ({ ...process.env, PORT: String(port), APPSYNC_EVENTS_URL: `http://127.0.0.1:${appsyncPort}/event`, APPSYNC_API_KEY: DEMO_API_KEY });
-    const port = await freePort(0);
-    nodeRed = await launchNodeRed(userDir, port, env(port), (line) => log.push(line));
-    for (let n = 0; n < 40; n++) assert.equal(await post(port, '/publish/ws', { n }), 200);
+    nodeRed = await launchGateway(userDir, appsyncPort, (line) => log.push(line));
+    for (let n = 0; n < 40; n++) assert.equal(await post(nodeRed.port, '/publish/ws', { n }), 200);
     const file = join(userDir, 'appsync-events', 'outbox-e1000000000000a1.jsonl');
     await waitFor(() => readOutbox(file).publishes.length === 40, 'forty publishes owed on disk', 10_000);
     nodeRed.nodeRed.kill('SIGKILL');
     await nodeRed.exit;
     emulator = await start(appsyncPort);
-    const again = await freePort(0);
-    nodeRed = await launchNodeRed(userDir, again, env(again), (line) => log.push(line));
+    nodeRed = await launchGateway(userDir, appsyncPort, (line) => log.push(line));
     await waitFor(() => received.length >= 40, 'every publish after the restart', 20_000);
     assert.deepEqual(received, Array.from({ length: 40 }, (_, n) => n), 'each once, in order');
   });
@@ -143,12 +145,11 @@ describe('a real Node-RED process with the file publish queue, killed and restar
     const received: number[] = [];
     emulator = await recordingEmulator(0, received);
     prepareUserDir(userDir, restartFlow(join(userDir, 'outputs.jsonl')));
-    const env = (port: number) => ({ ...process.env, PORT: String(port), APPSYNC_EVENTS_URL: `http://127.0.0.1:${emulator!.port}/event`, APPSYNC_API_KEY: DEMO_API_KEY });
-    const firstPort = await freePort(0);
-    nodeRed = await launchNodeRed(userDir, firstPort, env(firstPort), () => {});
+    nodeRed = await launchGateway(userDir, emulator.port, () => {});
+    const firstPort = nodeRed.port;
     const secondLog: string[] = [];
-    const secondPort = await freePort(0);
-    const second = await launchNodeRed(userDir, secondPort, env(secondPort), (line) => secondLog.push(line));
+    const second = await launchGateway(userDir, emulator.port, (line) => secondLog.push(line));
+    const secondPort = second.port;
     try {
       assert.ok(second.started);
       assert.ok(secondLog.some((l) => l.includes(`outbox in use by process ${nodeRed!.nodeRed.pid}`)), secondLog.slice(-20).join('\n'));

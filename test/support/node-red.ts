@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events';
+import type { EndpointConnection } from '../../src/nodes/endpoint-connection';
 
 /** The parts of node-red-node-test-helper these tests use (it ships no types). */
 interface SpyCall {
@@ -107,4 +108,17 @@ export function collect(node: TestNode): Array<Record<string, unknown>> {
   const items: Array<Record<string, unknown>> = [];
   node.on('input', (msg: Record<string, unknown>) => items.push(msg));
   return items;
+}
+
+/**
+ * Counts the connection attempts of an endpoint config node's WebSocket from now on: a fence that retries happened,
+ * each of which could have done what a test proves absent.
+ */
+export function connectAttempts(endpointId: string): () => number {
+  const connection: EndpointConnection = Reflect.get(helper.getNode(endpointId), 'connection');
+  let attempts = 0;
+  connection.webSocket().onStateChange((state) => {
+    if (state.status === 'connecting') attempts++;
+  });
+  return () => attempts;
 }
