@@ -10,44 +10,17 @@ import { CognitoUserPoolSession } from '../client/identity/cognito-user-pool';
 import { EventsError } from '../protocol/errors';
 import { networkKey, type NetworkSettings } from '../client/network';
 import { evaluateProperty, readContext } from './evaluate';
+import { AUTHORIZER_SETTINGS, CREDENTIAL_FIELDS, type AuthType, type CredentialKey, type TokenSource } from '../editor/node-settings';
+import { chosen, type SettingValues } from '../editor/setting-rule';
 
-export type AuthType = 'apiKey' | 'userPool' | 'oidc' | 'lambda' | 'iam';
-/** Where a token comes from: kept as given (a credential, env, context), or obtained and renewed by the node. */
-export type TokenSource = 'credential' | 'env' | 'flow' | 'global' | 'cognito' | 'clientCredentials';
 type GivenTokenSource = Exclude<TokenSource, 'cognito' | 'clientCredentials'>;
 
-export interface AuthorizerDef extends NodeDef {
+/** An events-authorizer as a flow saves it: its settings (src/editor/node-settings.ts), each optional but the auth type. */
+export interface AuthorizerDef extends NodeDef, Omit<SettingValues<typeof AUTHORIZER_SETTINGS>, 'name' | 'authType'> {
   authType: AuthType;
-  /** Where the API key or token comes from; read at each use. */
-  tokenSource?: TokenSource;
-  /** Environment variable or context key when `tokenSource` is not `credential`. */
-  tokenName?: string;
-  iamSource?: IamSource;
-  roleArn?: string;
-  externalId?: string;
-  sessionName?: string;
-  /** Cognito user pool login (`tokenSource` cognito). */
-  userPoolId?: string;
-  clientId?: string;
-  tokenUse?: 'id' | 'access';
-  /** OAuth2 client credentials (`tokenSource` clientCredentials); `clientId` is shared with the login. */
-  tokenUrl?: string;
-  scope?: string;
-  /** Cognito identity pool (`iamSource` cognitoIdentityPool), and the events-authorizer whose login it uses. */
-  identityPoolId?: string;
-  loginAuthorizer?: string;
 }
 
-export interface AuthorizerCredentials {
-  apiKey?: string;
-  token?: string;
-  accessKeyId?: string;
-  secretAccessKey?: string;
-  sessionToken?: string;
-  username?: string;
-  password?: string;
-  clientSecret?: string;
-}
+export type AuthorizerCredentials = Partial<Record<CredentialKey, string>>;
 
 export interface AuthorizerNode extends Node<AuthorizerCredentials> {
   /** The authorizer for an API in `region` (only IAM needs the region), whose AWS calls use `network`. */
@@ -55,25 +28,6 @@ export interface AuthorizerNode extends Node<AuthorizerCredentials> {
   /** This authorizer's Cognito user pool login, for an identity pool's `loginAuthorizer`; undefined for other sources. */
   cognitoLoginFor(network?: NetworkSettings): CognitoUserPoolSession | undefined;
 }
-
-export const AUTH_TYPES: readonly AuthType[] = ['apiKey', 'userPool', 'oidc', 'lambda', 'iam'];
-export const TOKEN_SOURCES: readonly TokenSource[] = ['credential', 'env', 'flow', 'global', 'cognito', 'clientCredentials'];
-export type IamSource = 'static' | 'default' | 'cognitoIdentityPool';
-export const IAM_SOURCES: readonly IamSource[] = ['static', 'default', 'cognitoIdentityPool'];
-
-/** The credentials of an authorizer as Node-RED keeps them: stored apart from the flow, never exported with it. */
-const CREDENTIAL_FIELDS = {
-  apiKey: { type: 'password' },
-  token: { type: 'password' },
-  accessKeyId: { type: 'text' },
-  secretAccessKey: { type: 'password' },
-  sessionToken: { type: 'password' },
-  username: { type: 'text' },
-  password: { type: 'password' },
-  clientSecret: { type: 'password' },
-} as const;
-
-export const CREDENTIAL_KEYS = Object.keys(CREDENTIAL_FIELDS).filter((k): k is keyof AuthorizerCredentials => k in CREDENTIAL_FIELDS);
 
 /** Reads a token or key from the environment or a context store, for `tokenSource` env, flow or global. */
 export type SecretReader = (source: Exclude<GivenTokenSource, 'credential'>, name: string) => Promise<unknown>;
@@ -122,7 +76,7 @@ export function authorizerFactory(
   findLogin: LoginFinder = () => undefined,
   login = cognitoLoginFactory(def, credentials),
 ): (region: string | undefined, network?: NetworkSettings) => Authorizer {
-  const authType: AuthType = AUTH_TYPES.includes(def.authType) ? def.authType : 'apiKey';
+  const authType = chosen(AUTHORIZER_SETTINGS.authType, def.authType);
   const source = def.tokenSource ?? 'credential';
   const secret = (credential: keyof AuthorizerCredentials, what: string): SecretSource => {
     const name = def.tokenName?.trim() ?? '';

@@ -14,32 +14,13 @@ import { endpointSettings } from './endpoint-settings';
 import { EndpointOutbox } from './endpoint-outbox';
 import { diskErrorWords } from '../client/outbox/disk-error';
 import type { NetworkSettings } from '../client/network';
+import { ENDPOINT_SETTINGS } from '../editor/node-settings';
+import { chosen, type SettingValues } from '../editor/setting-rule';
 
-export interface EndpointDef extends NodeDef {
+/** An events-endpoint as a flow saves it (src/editor/node-settings.ts): delays in seconds, `tls` and `proxy` the ids of core config nodes. */
+export interface EndpointDef extends NodeDef, Omit<SettingValues<typeof ENDPOINT_SETTINGS>, 'name' | 'url' | 'authorizer'> {
   url: string;
-  realtimeUrl?: string;
-  region?: string;
   authorizer: string;
-  /** Seconds. */
-  reconnectBaseDelay?: number | string;
-  reconnectMaxDelay?: number | string;
-  authRetryDelay?: number | string;
-  requestTimeout?: number | string;
-  queueSize?: number | string;
-  /** Open the WebSocket when a node first needs it (default); when false, only on `msg.action = connect`. */
-  autoConnect?: boolean;
-  /** The id of a core `tls-config` node. */
-  tls?: string;
-  /** The id of a core `http proxy` node; without one, the proxy environment variables apply. */
-  proxy?: string;
-  /** Where queued publishes wait: `memory` (default) or `file` (they survive restarts and power loss). */
-  queueStore?: 'memory' | 'file';
-  /** Megabytes of stored publishes at most (file store; default 50). */
-  queueMaxMB?: number | string;
-  /** When the queue is full: `reject` the new message (default) or `dropOldest`. */
-  queueFull?: 'reject' | 'dropOldest';
-  /** Publish requests per second per connection; 0 (default) does not pace. */
-  publishRate?: number | string;
 }
 
 export interface EndpointNode extends Node {
@@ -76,8 +57,8 @@ function openOutbox(RED: NodeAPI, node: EndpointNode, def: EndpointDef, options:
     const outbox = new EndpointOutbox({
       path,
       maxRequests: options.queueSize,
-      maxBytes: positive(def.queueMaxMB, 50) * 1024 * 1024,
-      whenFull: def.queueFull === 'dropOldest' ? 'dropOldest' : 'reject',
+      maxBytes: positive(def.queueMaxMB, ENDPOINT_SETTINGS.queueMaxMB.value) * 1024 * 1024,
+      whenFull: chosen(ENDPOINT_SETTINGS.queueFull, def.queueFull),
       authRetryDelayMs: options.authRetryDelayMs,
       log: options.logger,
       window: (transport) => (transport === 'websocket' && node.connection?.state.status === 'connected' ? 32 : 1),
@@ -187,18 +168,18 @@ export function registerEndpointNode(RED: NodeAPI): void {
       return;
     }
     const endpoints = node.endpoints;
-    node.requestTimeoutMs = seconds(def.requestTimeout, 15);
+    node.requestTimeoutMs = seconds(def.requestTimeout, ENDPOINT_SETTINGS.requestTimeout.value);
     const options = {
       logger: logger(node, traceLogging(RED)),
-      reconnectBaseDelayMs: seconds(def.reconnectBaseDelay, 1),
-      reconnectMaxDelayMs: seconds(def.reconnectMaxDelay, 30),
-      authRetryDelayMs: seconds(def.authRetryDelay, 60),
+      reconnectBaseDelayMs: seconds(def.reconnectBaseDelay, ENDPOINT_SETTINGS.reconnectBaseDelay.value),
+      reconnectMaxDelayMs: seconds(def.reconnectMaxDelay, ENDPOINT_SETTINGS.reconnectMaxDelay.value),
+      authRetryDelayMs: seconds(def.authRetryDelay, ENDPOINT_SETTINGS.authRetryDelay.value),
       requestTimeoutMs: node.requestTimeoutMs,
       connectTimeoutMs: node.requestTimeoutMs,
-      queueSize: Math.max(1, Math.floor(positive(def.queueSize, 1000))),
-      publishRate: Math.max(0, settingNumber(def.publishRate) ?? 0),
+      queueSize: Math.max(1, Math.floor(positive(def.queueSize, ENDPOINT_SETTINGS.queueSize.value))),
+      publishRate: Math.max(0, settingNumber(def.publishRate) ?? ENDPOINT_SETTINGS.publishRate.value),
       network: node.network,
-      autoConnect: def.autoConnect !== false,
+      autoConnect: def.autoConnect ?? ENDPOINT_SETTINGS.autoConnect.value,
     };
     // The authorizer is looked up when a client is made, not here: config nodes start in no set order.
     node.connection = new EndpointConnection({
@@ -206,7 +187,7 @@ export function registerEndpointNode(RED: NodeAPI): void {
       rest: () => new EventsRestClient(endpoints, node.lazyAuthorizer(), { logger: options.logger, requestTimeoutMs: options.requestTimeoutMs, network: node.network, publishRate: options.publishRate }),
     });
 
-    node.outbox = def.queueStore === 'file' ? openOutbox(RED, node, def, options) : undefined;
+    node.outbox = chosen(ENDPOINT_SETTINGS.queueStore, def.queueStore) === 'file' ? openOutbox(RED, node, def, options) : undefined;
 
     node.on('close', (_removed: boolean, done: () => void) => {
       void (async () => {

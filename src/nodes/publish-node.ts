@@ -11,17 +11,13 @@ import { connectionStatus, statusSetter, type Translate } from './status';
 import { FailureReporter } from './user-status';
 import { PublishCoalescer } from './publish-coalescer';
 import { controlAction } from './control-actions';
+import { PUBLISH_SETTINGS } from '../editor/node-settings';
+import { chosen, type SettingValues } from '../editor/setting-rule';
 import { storableMessage, type PublishMeta, type ReplayTarget } from './endpoint-outbox';
 
-export interface PublishDef extends NodeDef {
+/** An events-publish as a flow saves it (src/editor/node-settings.ts). */
+export interface PublishDef extends NodeDef, Omit<SettingValues<typeof PUBLISH_SETTINGS>, 'name' | 'endpoint'> {
   endpoint: string;
-  channel?: string;
-  channelType?: 'str' | 'msg' | 'flow' | 'global' | 'env';
-  transport?: 'websocket' | 'http';
-  authorizer?: string;
-  /** Merge single-event messages that arrive within `coalesceMs` into batches of up to 5. */
-  coalesce?: boolean;
-  coalesceMs?: number | string;
 }
 
 interface PublishNode extends Node, ReplayTarget {
@@ -59,9 +55,9 @@ export function registerPublishNode(RED: NodeAPI): void {
       return refuseEveryMessage(node, err instanceof EventsError ? err : new EventsError({ errorType: 'InvalidConfiguration', message: String(err) }));
     }
     const show = statusSetter(node);
-    const transport = def.transport === 'http' ? 'http' : 'websocket';
+    const transport = chosen(PUBLISH_SETTINGS.transport, def.transport);
     const failures = new FailureReporter(node);
-    const channelType = def.channelType ?? 'str';
+    const channelType = chosen(PUBLISH_SETTINGS.channelType, def.channelType);
     const channelValue = def.channel?.trim() ?? '';
 
     node.onConnectionState = (state) => {
@@ -80,7 +76,7 @@ export function registerPublishNode(RED: NodeAPI): void {
       return connection.publish(channel, events, { transport, authorizer });
     };
 
-    const coalescer = def.coalesce ? new PublishCoalescer<NodeMessageInFlow>(publish, Number(def.coalesceMs) || 10) : undefined;
+    const coalescer = def.coalesce ? new PublishCoalescer<NodeMessageInFlow>(publish, Number(def.coalesceMs) || PUBLISH_SETTINGS.coalesceMs.value) : undefined;
 
     node.replayed = (meta, channel, outcome) => replayed(node, meta, channel, outcome);
     outbox?.attach(node.id, node);

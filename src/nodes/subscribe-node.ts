@@ -14,22 +14,16 @@ import { FailureReporter } from './user-status';
 import { SubscriptionSignals } from './subscription-signals';
 import { controlAction } from './control-actions';
 import { isLimit, timerDelay } from '../client/time-limit';
+import type { SUBSCRIBE_SETTINGS } from '../editor/node-settings';
+import type { SettingValues } from '../editor/setting-rule';
 
-export interface SubscribeDef extends NodeDef {
+/**
+ * An events-subscribe as a flow saves it (src/editor/node-settings.ts). A blank channel is dynamic mode, driven by
+ * `msg.action`; `topicProperty` names the event property a channel-namespace handler stamped the channel on
+ * (examples/handlers/stamp-channel.js), since a `data` frame names only the subscription.
+ */
+export interface SubscribeDef extends NodeDef, Omit<SettingValues<typeof SUBSCRIBE_SETTINGS>, 'name' | 'endpoint'> {
   endpoint: string;
-  /** Blank: dynamic mode, driven by `msg.action` on the input. */
-  channel?: string;
-  channelType?: 'str' | 'env';
-  authorizer?: string;
-  output?: 'json' | 'string';
-  /** A second output with one message per change of the node's subscriptions' state. */
-  stateOutput?: boolean;
-  /**
-   * The property of a (parsed) event whose string value becomes `msg.topic`: the channel a channel-namespace handler
-   * stamped on it (examples/handlers/stamp-channel.js), since a `data` frame names only the subscription. Blank: the
-   * subscribed channel.
-   */
-  topicProperty?: string;
 }
 
 interface SubscribeNode extends Node {

@@ -3,7 +3,9 @@ import type { Request, Response } from 'express';
 import { EventsWebSocketClient } from '../client/websocket-client';
 import { EventsError } from '../protocol/errors';
 import { isJsonObject } from '../protocol/messages';
-import { AUTH_TYPES, CREDENTIAL_KEYS, IAM_SOURCES, TOKEN_SOURCES, authorizerFactory, findLogin, type AuthorizerCredentials, type AuthorizerDef } from './authorizer-node';
+import { authorizerFactory, findLogin, type AuthorizerCredentials, type AuthorizerDef } from './authorizer-node';
+import { AUTHORIZER_SETTINGS, CREDENTIAL_KEYS } from '../editor/node-settings';
+import { textSettings } from '../editor/setting-rule';
 import { endpointSettings } from './endpoint-settings';
 import { toNodeError } from './node-error';
 
@@ -24,7 +26,6 @@ export type TestAnswer = { ok: true; connectMs: number; subscribeMs?: number } |
 
 const TEST_TIMEOUT_MS = 15_000;
 const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
-const oneOf = <T extends string>(values: readonly T[], v: unknown): T | undefined => values.find((x) => x === v);
 
 function parseRequest(body: unknown): TestRequest | undefined {
   if (!isJsonObject(body) || typeof body.url !== 'string' || typeof body.authorizer !== 'string') return undefined;
@@ -43,22 +44,7 @@ function parseRequest(body: unknown): TestRequest | undefined {
     tls: text(body.tls),
     proxy: text(body.proxy),
     authorizer: body.authorizer,
-    authorizerDef: {
-      authType: oneOf(AUTH_TYPES, def.authType),
-      tokenSource: oneOf(TOKEN_SOURCES, def.tokenSource),
-      tokenName: text(def.tokenName),
-      iamSource: oneOf(IAM_SOURCES, def.iamSource),
-      roleArn: text(def.roleArn),
-      externalId: text(def.externalId),
-      sessionName: text(def.sessionName),
-      userPoolId: text(def.userPoolId),
-      clientId: text(def.clientId),
-      tokenUse: oneOf(['id', 'access'], def.tokenUse),
-      tokenUrl: text(def.tokenUrl),
-      scope: text(def.scope),
-      identityPoolId: text(def.identityPoolId),
-      loginAuthorizer: text(def.loginAuthorizer),
-    },
+    authorizerDef: textSettings(AUTHORIZER_SETTINGS, def),
     credentials,
     channel: text(body.channel)?.trim() || undefined,
   };

@@ -195,6 +195,15 @@ describe('the editor in a real browser', function () {
     assert.deepEqual(await fields(), { ...none, token: true }, 'Cognito token');
     await page.selectOption('#node-config-input-tokenSource', 'cognito');
     assert.deepEqual(await fields(), { ...none, userPoolId: true, password: true, clientSecret: true }, 'Cognito login');
+    // The dialog flags an id with the client's own pattern (src/protocol/aws-ids.ts), as it is typed.
+    const flagged = async (id: string, value: string) => {
+      await page.fill(id, value);
+      await page.locator(id).dispatchEvent('change');
+      return page.locator(id).evaluate((e) => e.classList.contains('input-error'));
+    };
+    assert.equal(await flagged('#node-config-input-userPoolId', 'eu-west-1-pool'), true, 'a malformed user pool id is flagged');
+    assert.equal(await flagged('#node-config-input-userPoolId', 'eu-west-1_AbC123'), false, 'a user pool id is accepted');
+    await page.fill('#node-config-input-userPoolId', '');
     await shoot('editor-authorizer-cognito.png');
     await page.selectOption('#node-config-input-tokenSource', 'clientCredentials');
     assert.deepEqual(await fields(), { ...none, clientSecret: true, tokenUrl: true }, 'OAuth2 client credentials');

@@ -31,7 +31,7 @@ describe('the npm package', function () {
 
   it('holds the built nodes, editor, locales, icons and examples, and no tests or sources', () => {
     const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').map((f) => f.replace(/^package\//, ''));
-    for (const f of ['package.json', 'README.md', 'LICENSE', 'nodes/appsync-events.js', 'nodes/appsync-events.html', 'nodes/icons/appsync-events.svg', 'nodes/locales/en-US/appsync-events.html', 'nodes/locales/en-US/appsync-events.json', 'examples/Dynamic subscriptions.json', 'dist/emulator-cli.js', 'dist/client.js', 'resources/channel-rule.js']) {
+    for (const f of ['package.json', 'README.md', 'LICENSE', 'nodes/appsync-events.js', 'nodes/appsync-events.html', 'nodes/icons/appsync-events.svg', 'nodes/locales/en-US/appsync-events.html', 'nodes/locales/en-US/appsync-events.json', 'examples/Dynamic subscriptions.json', 'dist/emulator-cli.js', 'dist/client.js']) {
       assert.ok(files.includes(f), `${f} is in the package`);
     }
     for (const f of files) assert.doesNotMatch(f, /^(src|test|bench|demo|docs)\/|\.ts$|tsconfig|build\.mjs|\.ci/, `${f} should not be shipped`);
@@ -84,9 +84,10 @@ describe('the npm package', function () {
       assert.equal(example.status, 200, 'the examples are served under Import > Examples');
       const icon = await fetch(`http://127.0.0.1:${port}/icons/node-red-contrib-appsync-events/appsync-events.svg`);
       assert.equal(icon.status, 200, 'the icon is served');
-      const rule = await fetch(`http://127.0.0.1:${port}/resources/node-red-contrib-appsync-events/channel-rule.js`);
-      assert.equal(rule.status, 200, 'the channel rule the dialogs use is served');
-      assert.match(await rule.text(), /AppSyncEventsChannel/);
+      // The editor's script is built into the node's HTML, the runtime's channel rule with it.
+      const editor = await (await fetch(`http://127.0.0.1:${port}/nodes`, { headers: { accept: 'text/html' } })).text();
+      for (const type of ['events-authorizer', 'events-endpoint', 'events-publish', 'events-subscribe']) assert.ok(editor.includes(`data-template-name="${type}"`), `the ${type} dialog`);
+      assert.match(editor, /a wildcard channel can be subscribed to, not published to/);
     });
     assert.deepEqual(warnings, baseline);
   });

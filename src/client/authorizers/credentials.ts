@@ -1,6 +1,7 @@
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { NetworkSettings } from '../network';
 import { EventsError } from '../../protocol/errors';
+import { ROLE_ARN } from '../../protocol/aws-ids';
 import type { RenewableCredential } from '../renewable-credential';
 import { RenewingCredential, renewalTime } from '../renewing-credential';
 import { sdkEndpoint, sdkRequestHandler } from '../sdk-network';
@@ -97,7 +98,7 @@ function stsRequestHandler(options: AssumeRoleOptions): ReturnType<typeof sdkReq
 
 /** STS AssumeRole on top of another provider, refreshed before the temporary credentials expire. */
 export function assumeRoleCredentials(source: AwsCredentialProvider, options: AssumeRoleOptions): AwsCredentialProvider {
-  if (!/^arn:aws[\w-]*:iam::\d{12}:role\/.+/.test(options.roleArn)) {
+  if (!ROLE_ARN.test(options.roleArn)) {
     throw new EventsError({ errorType: 'InvalidConfiguration', message: `"${options.roleArn}" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)` });
   }
   let sts: STSClient | undefined;

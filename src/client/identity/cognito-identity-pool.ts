@@ -3,7 +3,7 @@ import { EventsError } from '../../protocol/errors';
 import type { AwsCredentialProvider, AwsCredentials } from '../authorizers/credentials';
 import type { NetworkSettings } from '../network';
 import type { CognitoUserPoolSession } from './cognito-user-pool';
-import { regionOfPool } from './cognito-user-pool';
+import { regionOfPool } from '../../protocol/aws-ids';
 import { IDENTITY_HINTS, identityError } from './identity-errors';
 import { renewableCredential } from '../renewable-credential';
 import { RenewingCredential } from '../renewing-credential';
@@ -24,7 +24,7 @@ export interface CognitoIdentityPoolOptions {
  */
 export function cognitoIdentityPoolCredentials(options: CognitoIdentityPoolOptions): AwsCredentialProvider {
   const poolId = options.identityPoolId.trim();
-  const region = regionOfPool(poolId, ':');
+  const region = regionOfPool(poolId, 'identityPool');
   if (!region) throw new EventsError({ errorType: 'InvalidConfiguration', message: `"${options.identityPoolId}" is not an identity pool id (<region>:<uuid>)` });
   let client: CognitoIdentityClient | undefined;
   let identityId: string | undefined;

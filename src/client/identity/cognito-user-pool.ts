@@ -1,6 +1,7 @@
 import type { CognitoIdentityProviderClient, InitiateAuthCommandOutput } from '@aws-sdk/client-cognito-identity-provider';
 import { createHmac } from 'node:crypto';
 import { EventsError } from '../../protocol/errors';
+import { regionOfPool } from '../../protocol/aws-ids';
 import type { TokenProvider } from '../authorizer';
 import type { NetworkSettings } from '../network';
 import { challengeError, IDENTITY_HINTS, identityError } from './identity-errors';
@@ -27,14 +28,6 @@ export interface CognitoTokens {
   accessToken: string;
 }
 
-const USER_POOL_ID = /^([a-z]{2}(?:-[a-z]+)+-\d+)_[A-Za-z0-9]+$/;
-
-/** The region of a user pool or identity pool id (`us-east-1_AbC…`, `us-east-1:uuid`). */
-export function regionOfPool(id: string, separator: '_' | ':'): string | undefined {
-  const pattern = separator === '_' ? USER_POOL_ID : /^([a-z]{2}(?:-[a-z]+)+-\d+):[0-9a-f-]+$/;
-  return pattern.exec(id.trim())?.[1];
-}
-
 /** SECRET_HASH = Base64(HMAC-SHA256(client secret, user name + client id)) (Cognito "Computing secret hash values"). */
 export function secretHash(clientSecret: string, username: string, clientId: string): string {
   return createHmac('sha256', clientSecret).update(username + clientId, 'utf8').digest('base64');
@@ -54,7 +47,7 @@ export class CognitoUserPoolSession {
   #refresh: { token: string; username: string } | undefined;
 
   constructor(options: CognitoUserPoolOptions) {
-    const region = regionOfPool(options.userPoolId, '_');
+    const region = regionOfPool(options.userPoolId, 'userPool');
     if (!region) throw new EventsError({ errorType: 'InvalidConfiguration', message: `"${options.userPoolId}" is not a user pool id (<region>_<id>, e.g. us-east-1_AbCdEf123)` });
     if (!options.clientId.trim()) throw new EventsError({ errorType: 'InvalidConfiguration', message: 'a Cognito login needs the app client id' });
     this.region = region;
