@@ -12,6 +12,7 @@ const EXAMPLES = join(__dirname, '..', 'examples');
 const nodeRedCore = join(dirname(require.resolve('@node-red/nodes/package.json', { paths: [dirname(nodeRedPath)] })), 'core');
 const inject = require(join(nodeRedCore, 'common/20-inject.js')) as unknown;
 const change = require(join(nodeRedCore, 'function/15-change.js')) as unknown;
+const functionNode = require(join(nodeRedCore, 'function/10-function.js')) as unknown;
 
 function load(name: string): FlowNode[] {
   return JSON.parse(readFileSync(join(EXAMPLES, `${name}.json`), 'utf8')) as FlowNode[];
@@ -99,5 +100,18 @@ describe('examples', () => {
     helper.getNode('e3f0000000000005').receive({});
     await waitFor(() => out.some((m) => m.topic === 'subscriptions'), 'the list');
     assert.deepEqual((out.find((m) => m.topic === 'subscriptions')!.payload as Array<{ channel: string }>).map((s) => s.channel), ['/default/rooms/room-1']);
+  });
+
+  it('"Gateway presence" shows the gateway online from its birth message, and readings with their real channel and seq', async () => {
+    await helper.load([appsyncNodes, inject, functionNode], runnable(load('Gateway presence'), emulator));
+    const presence = collect(helper.getNode('e5f000000000000a'));
+    const readings = collect(helper.getNode('e5f0000000000006'));
+    // The debug node also shows the subscription's state messages (topic "state").
+    const reading = () => readings.find((m) => m.topic !== 'state');
+    await waitFor(() => presence.length >= 1 && reading() !== undefined, 'online, and a reading', 8_000);
+    assert.deepEqual([presence[0]!.topic, presence[0]!.payload], ['gateway-1', 'online']);
+    const first = reading()!;
+    assert.deepEqual([first.topic, first.payload], ['/default/sensors/pump-1', { rpm: 1200 }]);
+    assert.deepEqual([(first.appsync as { src: string }).src, (first.appsync as { seq: number }).seq], ['gateway-1', 1]);
   });
 });

@@ -7,12 +7,15 @@ import { DEMO_API_KEY, freePort, launchNodeRed, prepareUserDir, type Launched } 
 import { readOutbox } from '../src/client/outbox/outbox-file';
 import { createEmulator, type Emulator } from '../src/emulator';
 import { waitFor } from './support/wait';
+import appsyncNodes = require('../src/nodes');
+import type { Envelope } from '../src/protocol/envelope';
+import { collect, helper } from './support/node-red';
 
 // The gateway story: a real Node-RED process queues publishes while AppSync is unreachable, loses its power
 // (SIGKILL, a record torn mid-write), and starts again. Every stored publish arrives, in order, over the transport its
 // node uses, and each one's message comes out of its publish node with msg.appsync.replayed.
 
-function restartFlow(outputs: string): unknown[] {
+function restartFlow(outputs: string, envelope = false): unknown[] {
   const tab = 'f1000000000000a1';
   const node = (id: string, rest: Record<string, unknown>) => ({ id, z: tab, x: 100, y: 100, ...rest });
   return [
@@ -22,10 +25,10 @@ function restartFlow(outputs: string): unknown[] {
     // POST /publish/ws and /publish/http: the body is the event; the HTTP answer does not wait for AppSync.
     ...(['ws', 'http'] as const).flatMap((t) => [
       node(`i${t}00000000000a1`.slice(0, 16), { type: 'http in', url: `/publish/${t}`, method: 'post', wires: [[`p${t}00000000000a1`.slice(0, 16), 'r1000000000000a1']] }),
-      node(`p${t}00000000000a1`.slice(0, 16), { type: 'events-publish', endpoint: 'e1000000000000a1', channel: 'default/gateway', channelType: 'str', transport: t === 'ws' ? 'websocket' : 'http', wires: [['o1000000000000a1']] }),
+      node(`p${t}00000000000a1`.slice(0, 16), { type: 'events-publish', endpoint: 'e1000000000000a1', channel: 'default/gateway', channelType: 'str', transport: t === 'ws' ? 'websocket' : 'http', envelope, wires: [['o1000000000000a1']] }),
     ]),
     node('r1000000000000a1', { type: 'http response', statusCode: '200', wires: [] }),
-    node('o1000000000000a1', { type: 'function', func: 'msg.payload = JSON.stringify({ n: msg.payload.n, replayed: !!(msg.appsync && msg.appsync.replayed), status: msg.publishResult.status }); return msg;', outputs: 1, wires: [['w1000000000000a1']] }),
+    node('o1000000000000a1', { type: 'function', func: 'msg.payload = JSON.stringify({ n: (msg.payload.data || msg.payload).n, replayed: !!(msg.appsync && msg.appsync.replayed), status: msg.publishResult.status }); return msg;', outputs: 1, wires: [['w1000000000000a1']] }),
     node('w1000000000000a1', { type: 'file', filename: outputs, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'none', wires: [[]] }),
   ];
 }
@@ -61,7 +64,10 @@ describe('a real Node-RED process with the file publish queue, killed and restar
   let emulator: Emulator | undefined;
   let nodeRed: Launched | undefined;
 
+  before(() => helper.startServer());
+  after(() => helper.stopServer());
   afterEach(async () => {
+    await helper.unload();
     nodeRed?.nodeRed.kill('SIGKILL');
     await nodeRed?.exit;
     await emulator?.stop();
@@ -164,4 +170,41 @@ describe('a real Node-RED process with the file publish queue, killed and restar
       await second.exit;
     }
   });
+
+  it('envelopes: publishes AppSync took but never answered are sent again after a SIGKILL with the same id and seq, a subscriber delivers each once, and seq goes on from there', async () => {
+    userDir = mkdtempSync(join(tmpdir(), 'appsync-gateway-'));
+    const broadcast: Envelope[] = [];
+    emulator = await createEmulator({ apiKeys: [DEMO_API_KEY] });
+    emulator.events.on('published', (_c, events) => broadcast.push(...events.map((e) => JSON.parse(e) as Envelope)));
+    // A dashboard in another Node-RED (this test's own runtime) that outlives the gateway's restart.
+    await helper.load(appsyncNodes, [
+      { id: 'tab', type: 'tab', label: 'dashboard' },
+      { id: 'auth', type: 'events-authorizer', authType: 'apiKey' },
+      { id: 'ep', type: 'events-endpoint', url: emulator.httpUrl, authorizer: 'auth', reconnectBaseDelay: 0.05 },
+      { id: 's', type: 'events-subscribe', z: 'tab', endpoint: 'ep', channel: 'default/gateway', channelType: 'str', output: 'json', wires: [['s-out']] },
+      { id: 's-out', type: 'helper', z: 'tab' },
+    ], { auth: { apiKey: DEMO_API_KEY } });
+    const delivered = collect(helper.getNode('s-out'));
+    await waitFor(() => emulator!.stats().subscriptions === 1, 'the dashboard subscribed');
+
+    prepareUserDir(userDir, restartFlow(join(userDir, 'outputs.jsonl'), true));
+    emulator.faults.withholdPublishAnswers(5);
+    nodeRed = await launchGateway(userDir, emulator.port, () => {});
+    for (let n = 0; n < 5; n++) assert.equal(await post(nodeRed.port, '/publish/ws', { n }), 200);
+    await waitFor(() => broadcast.length === 5 && delivered.length === 5, 'five taken and broadcast, none answered');
+    nodeRed.nodeRed.kill('SIGKILL');
+    await nodeRed.exit;
+
+    nodeRed = await launchGateway(userDir, emulator.port, () => {});
+    await waitFor(() => broadcast.length === 10, 'the five sent again after the restart', 20_000);
+    assert.deepEqual(broadcast.slice(5).map((e) => [e.id, e.seq]), broadcast.slice(0, 5).map((e) => [e.id, e.seq]), 'the same ids and seq numbers');
+    assert.deepEqual(broadcast.slice(0, 5).map((e) => e.seq), [1, 2, 3, 4, 5]);
+    // The next publish is the fence: when it arrives, the five repeats before it were dropped.
+    assert.equal(await post(nodeRed.port, '/publish/ws', { n: 5 }), 200);
+    await waitFor(() => delivered.length === 6, 'the publish after the restart');
+    assert.deepEqual(delivered.map((m) => (m.payload as { n: number }).n), [0, 1, 2, 3, 4, 5], 'each delivered once');
+    assert.deepEqual(delivered.map((m) => (m.appsync as { seq: number; gap: number }).seq), [1, 2, 3, 4, 5, 6], 'seq goes on across the restart');
+    assert.ok(delivered.every((m) => (m.appsync as { gap: number }).gap === 0));
+  });
 });
+

@@ -17,8 +17,10 @@ export type NewEventVerdict = 'hold' | 'full' | 'repeat' | 'deliver';
  * and the new stream's next events are compared with them and dropped while they match. With nothing held when the
  * old side ends, the first new event decides where D starts.
  *
- * Events carry no id, so equal events near each other may make D look longer than it was (then copies of a repeated
- * event are delivered fewer times); distinct events are always delivered exactly once.
+ * Plain events carry no id, so equal events near each other may make D look longer than it was (then copies of a
+ * repeated event are delivered fewer times); distinct events are always delivered exactly once. An envelope
+ * (protocol/envelope.ts) carries a unique id in its text, so two envelopes compare equal only when their ids do: for
+ * them the comparison is by id, and the caveat does not arise.
  */
 export class MovingSubscription {
   #oldTail: string[] = [];

@@ -62,6 +62,17 @@ const ENDPOINT_URL = /^(https?|wss?):\/\/\S+$|^\$\{\w+\}$/;
 
 const seconds = (ms: number) => ms / 1000;
 
+const publishable = (channel: string) => !channelProblem(channel.trim(), 'publish');
+
+function isJsonText(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const ENDPOINT_SETTINGS = {
   name: text(),
   url: { ...matching(ENDPOINT_URL), required: true },
@@ -87,6 +98,18 @@ export const ENDPOINT_SETTINGS = {
   tls: configNode('tls-config'),
   /** Without one, the proxy environment variables apply. */
   proxy: configNode('http proxy'),
+  /** Published after every connect once the subscriptions are made again; with one set the endpoint connects at deploy. */
+  birthChannel: text('', publishable),
+  /** JSON text; blank: `{"src": <sourceId>, "status": "online"}`. */
+  birthPayload: text('', isJsonText),
+  /** Published before a graceful disconnect (msg.action disconnect, a redeploy, Node-RED stopping). */
+  closeChannel: text('', publishable),
+  /** JSON text; blank: `{"src": <sourceId>, "status": "offline"}`. */
+  closePayload: text('', isJsonText),
+  /** Seconds between repeats of the birth message; 0 is none. */
+  heartbeatInterval: numberField(0),
+  /** Names this gateway in presence messages and envelopes; blank: made from the host and the Node-RED user directory. */
+  sourceId: text(),
 };
 
 /** A channel typed in a dialog is checked by the runtime's own rule; values from msg, flow, global or env are known only at run time. */
@@ -104,6 +127,8 @@ export const PUBLISH_SETTINGS = {
   /** Merge single-event messages that arrive within `coalesceMs` into batches of up to 5. */
   coalesce: flag(false),
   coalesceMs: numberField(10, 0),
+  /** Each event goes out as {id, src, seq, ts, channel, data} (protocol/envelope.ts). */
+  envelope: flag(false),
 };
 
 export const SUBSCRIBE_SETTINGS = {

@@ -82,6 +82,8 @@ export class RealtimeServer {
   publishedEvents = 0;
   keepAliveEnabled = true;
   refuseCount = 0;
+  /** WebSocket publishes still to accept and broadcast without answering (faults.withholdPublishAnswers). */
+  withheldAnswers = 0;
 
   constructor(options: RealtimeOptions) {
     this.#options = options;
@@ -274,7 +276,8 @@ export class RealtimeServer {
     if (this.#overRate(conn)) return refuse(WEBSOCKET_ERRORS.throttled);
     const check: PublishCheck = checkPublish(message.channel, message.events, this.#options.namespaces, outcome, WEBSOCKET_ERRORS, this.#options.throttled);
     if (!check.ok) return refuse(check.error);
-    send(conn, { type: 'publish_success', id: message.id, successful: check.successful, failed: check.failed });
+    if (this.withheldAnswers > 0) this.withheldAnswers--;
+    else send(conn, { type: 'publish_success', id: message.id, successful: check.successful, failed: check.failed });
     this.deliver(check);
   }
 

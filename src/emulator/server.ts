@@ -77,6 +77,11 @@ export interface EmulatorFaults {
   refuseConnections(count: number): void;
   /** Answers the next `count` publishes (HTTP and WebSocket) as throttled; `Infinity` for all, 0 to stop. */
   throttlePublishes(count: number): void;
+  /**
+   * Accepts and broadcasts the next `count` WebSocket publishes without answering them, as when the answer is lost
+   * with the connection: the publisher must send them again, and subscribers get them twice.
+   */
+  withholdPublishAnswers(count: number): void;
   /** Refuses every token, refresh token and temporary key issued so far, as a sign-out everywhere would. */
   revokeTokens(): void;
   /** Refuses the refresh tokens issued so far; the tokens stay valid until they expire. */
@@ -250,6 +255,9 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       },
       throttlePublishes(count) {
         throttleCount = count;
+      },
+      withholdPublishAnswers(count) {
+        realtime.withheldAnswers = count;
       },
       revokeTokens: () => issuer.revokeAll(),
       revokeRefreshTokens: () => issuer.revokeRefreshTokens(),

@@ -59,7 +59,10 @@ export class EndpointConnection {
   readonly stats = new EndpointStats();
   readonly #factory: ClientFactory;
   readonly #users = new Map<string, ConnectionUser>();
+  readonly #subscriptionWatchers = new Set<() => void>();
   #clients: Clients = { channels: new Map() };
+  /** Runs before a graceful disconnect closes the socket: the endpoint's close message (endpoint-presence.ts). */
+  beforeDisconnect: (() => Promise<void>) | undefined;
 
   constructor(factory: ClientFactory) {
     this.#factory = factory;
@@ -133,6 +136,7 @@ export class EndpointConnection {
             // A refused or closed subscription is over: the next listener starts a new one.
             if ((state.status === 'failed' || state.status === 'closed') && clients.channels.get(key) === shared) clients.channels.delete(key);
             for (const l of listeners.values()) l.onState(state, channel);
+            for (const watcher of this.#subscriptionWatchers) watcher();
           },
         },
         { output: 'string', authorizer: authorizer?.authorizer },
@@ -162,7 +166,19 @@ export class EndpointConnection {
    * `connect`. Subscriptions stay and are made again on `connect`.
    */
   async disconnect(): Promise<void> {
+    await this.beforeDisconnect?.();
     await this.webSocket().stop(true);
+  }
+
+  /** Whether every subscription of the WebSocket has its answer (none is pending). */
+  get subscriptionsSettled(): boolean {
+    return (this.#clients.webSocket?.subscriptions ?? []).every((s) => s.state.status !== 'pending');
+  }
+
+  /** Calls `watcher` after each change of any subscription's state; returns the function that stops it. */
+  watchSubscriptions(watcher: () => void): () => void {
+    this.#subscriptionWatchers.add(watcher);
+    return () => this.#subscriptionWatchers.delete(watcher);
   }
 
   /** The figures of this connection for `msg.action = getStats`. */

@@ -15,6 +15,10 @@ import { EndpointOutbox } from './endpoint-outbox';
 import { diskErrorWords } from '../client/outbox/disk-error';
 import type { NetworkSettings } from '../client/network';
 import { ENDPOINT_SETTINGS } from '../editor/node-settings';
+import { SourceSequences } from '../client/source-sequences';
+import { isEnvelope } from '../protocol/envelope';
+import { EndpointPresence } from './endpoint-presence';
+import { defaultSourceId, presenceSettings } from './endpoint-source';
 import { chosen, type SettingValues } from '../editor/setting-rule';
 
 /** An events-endpoint as a flow saves it (src/editor/node-settings.ts): delays in seconds, `tls` and `proxy` the ids of core config nodes. */
@@ -41,18 +45,22 @@ export interface EndpointNode extends Node {
   outboxError: EventsError | undefined;
   /** The authorizer of `authorizerNodeId` (or of this endpoint when absent) for this endpoint's region. */
   authorizer(authorizerNodeId?: string): Authorizer;
+  /** Names this gateway in presence messages and envelopes (`sourceId`, or one made from the host and user directory). */
+  sourceId: string;
+  /** The `seq` of each channel this gateway's envelopes are published on; on disk with the file store. */
+  sequences: SourceSequences;
   /** The same, looked up at each use, so that a missing authorizer fails the operation, not the deploy. */
   lazyAuthorizer(authorizerNodeId?: string): Authorizer;
 }
 
-/** One file per endpoint config (its id), under the user directory: two endpoints never share one. */
-function outboxPath(RED: NodeAPI, node: Node): string {
+/** The files of one endpoint config (named by its id), under the user directory: two endpoints never share one. */
+function endpointFile(RED: NodeAPI, node: Node, name: string): string {
   const userDir: unknown = Reflect.get(RED.settings, 'userDir');
-  return join(typeof userDir === 'string' && userDir ? userDir : join(homedir(), '.node-red'), 'appsync-events', `outbox-${node.id}.jsonl`);
+  return join(typeof userDir === 'string' && userDir ? userDir : join(homedir(), '.node-red'), 'appsync-events', `${name}-${node.id}`);
 }
 
 function openOutbox(RED: NodeAPI, node: EndpointNode, def: EndpointDef, options: { logger: Logger; queueSize: number; authRetryDelayMs: number }): EndpointOutbox | undefined {
-  const path = outboxPath(RED, node);
+  const path = endpointFile(RED, node, 'outbox') + '.jsonl';
   try {
     const outbox = new EndpointOutbox({
       path,
@@ -80,6 +88,34 @@ function openOutbox(RED: NodeAPI, node: EndpointNode, def: EndpointDef, options:
     // A file this version cannot read, or another process's, is left as it is; publishes fail until that is fixed.
     node.outboxError = err instanceof EventsError ? err : new EventsError({ errorType: 'OutboxUnavailable', message: `publish outbox ${path}: ${diskErrorWords(err)}` });
     node.error(node.outboxError.message);
+    return undefined;
+  }
+}
+
+/** Counts found in envelopes still in the outbox after a crash: their numbers are taken, whatever the sequence file says. */
+function raiseSequences(node: EndpointNode, channel: string, events: readonly string[]): void {
+  for (const text of events) {
+    try {
+      const event: unknown = JSON.parse(text);
+      if (isEnvelope(event) && event.src === node.sourceId) node.sequences.atLeast(channel, event.seq);
+    } catch {
+      // A stored event is JSON text written by this pack; one that is not cannot carry a count.
+    }
+  }
+}
+
+/** Birth, close and heartbeat messages, when the endpoint has a birth or close channel. */
+function startPresence(node: EndpointNode, def: EndpointDef): EndpointPresence | undefined {
+  const connection = node.connection;
+  if (!connection) return undefined;
+  try {
+    const settings = presenceSettings(def, node.sourceId, seconds(def.heartbeatInterval, ENDPOINT_SETTINGS.heartbeatInterval.value), () => node.authorizer());
+    if (!settings) return undefined;
+    const presence = new EndpointPresence(`${node.id}:presence`, connection, settings, (err) => node.warn(`presence message not published: ${err.message}`));
+    presence.start();
+    return presence;
+  } catch (err) {
+    node.error(err instanceof Error ? err.message : String(err));
     return undefined;
   }
 }
@@ -187,11 +223,18 @@ export function registerEndpointNode(RED: NodeAPI): void {
       rest: () => new EventsRestClient(endpoints, node.lazyAuthorizer(), { logger: options.logger, requestTimeoutMs: options.requestTimeoutMs, network: node.network, publishRate: options.publishRate }),
     });
 
-    node.outbox = chosen(ENDPOINT_SETTINGS.queueStore, def.queueStore) === 'file' ? openOutbox(RED, node, def, options) : undefined;
+    const fileStore = chosen(ENDPOINT_SETTINGS.queueStore, def.queueStore) === 'file';
+    node.sourceId = def.sourceId?.trim() || defaultSourceId(RED);
+    node.sequences = new SourceSequences({ path: fileStore ? endpointFile(RED, node, 'sequences') + '.json' : undefined, log: options.logger });
+    node.outbox = fileStore ? openOutbox(RED, node, def, options) : undefined;
+    for (const stored of node.outbox?.outbox.recovered ?? []) raiseSequences(node, stored.channel, stored.events);
+    const presence = startPresence(node, def);
 
     node.on('close', (_removed: boolean, done: () => void) => {
       void (async () => {
+        await presence?.stop();
         await node.outbox?.close();
+        await node.sequences.settled();
         await node.connection?.close();
       })().finally(done);
     });

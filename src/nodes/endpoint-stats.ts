@@ -8,6 +8,8 @@ export interface EndpointStatsReport {
   connection: { state: ConnectionState['status']; connectedSince: number | null; reconnects: number; lastErrorType: string | null };
   publishes: { requests: number; events: number; failedEvents: number; queued: number; ackMsP50: number | null; ackMsP99: number | null };
   receivedEvents: number;
+  /** Envelopes a subscribe node dropped because it had delivered their id already (one count per node). */
+  repeatsDropped: number;
   subscriptions: Record<SubscriptionState['status'], number>;
 }
 
@@ -30,6 +32,7 @@ export class EndpointStats {
   #events = 0;
   #failedEvents = 0;
   #receivedEvents = 0;
+  #repeatsDropped = 0;
   /** [acknowledged at, milliseconds taken], oldest first. */
   #samples: Array<[number, number]> = [];
 
@@ -60,6 +63,10 @@ export class EndpointStats {
     this.#receivedEvents++;
   }
 
+  onRepeatDropped(): void {
+    this.#repeatsDropped++;
+  }
+
   report(state: ConnectionState, queued: number, subscriptions: readonly SubscriptionState[], now = Date.now()): EndpointStatsReport {
     this.#samples = this.#samples.filter(([at]) => now - at <= WINDOW_MS);
     const times = this.#samples.map(([, ms]) => ms).sort((a, b) => a - b);
@@ -69,6 +76,7 @@ export class EndpointStats {
       connection: { state: state.status, connectedSince: this.#connectedSince, reconnects: this.#reconnects, lastErrorType: this.#lastErrorType },
       publishes: { requests: this.#requests, events: this.#events, failedEvents: this.#failedEvents, queued, ackMsP50: percentile(times, 50), ackMsP99: percentile(times, 99) },
       receivedEvents: this.#receivedEvents,
+      repeatsDropped: this.#repeatsDropped,
       subscriptions: byState,
     };
   }

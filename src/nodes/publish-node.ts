@@ -1,5 +1,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import { randomUUID } from 'node:crypto';
 import { parseChannel } from '../protocol/channel';
+import type { Envelope } from '../protocol/envelope';
 import { EventsError } from '../protocol/errors';
 import { publishStatus, resultForEvent, type PublishResult, type PublishStatus } from '../protocol/publish-result';
 import type { Authorizer } from '../client/authorizer';
@@ -81,6 +83,9 @@ export function registerPublishNode(RED: NodeAPI): void {
     node.replayed = (meta, channel, outcome) => replayed(node, meta, channel, outcome);
     outbox?.attach(node.id, node);
 
+    /** The event in its envelope: its id is kept with it in the file store, so every resend carries the same one. */
+    const wrap = (channel: string, data: unknown): Envelope => ({ id: randomUUID(), src: endpointNode.sourceId, seq: endpointNode.sequences.next(channel), ts: Date.now(), channel, data });
+
     async function channelOf(msg: NodeMessageInFlow): Promise<string> {
       let value: unknown;
       if (channelType === 'str' && channelValue === '') value = msg.topic;
@@ -97,9 +102,10 @@ export function registerPublishNode(RED: NodeAPI): void {
         const channel = await channelOf(msg);
         if (msg.payload === undefined) throw new EventsError({ errorType: 'InvalidEvent', message: 'msg.payload is missing: there is nothing to publish' });
         const batch = Array.isArray(msg.payload);
-        const events: readonly unknown[] = batch ? (msg.payload as unknown[]) : [msg.payload];
+        const given: readonly unknown[] = Array.isArray(msg.payload) ? msg.payload : [msg.payload];
+        const events = def.envelope ? given.map((data) => wrap(channel, data)) : given;
         const started = Date.now();
-        const pending = coalescer && !batch ? coalescer.add(channel, msg.payload, msg) : publish(channel, events, [msg]);
+        const pending = coalescer && !batch ? coalescer.add(channel, events[0], msg) : publish(channel, events, [msg]);
         if (outbox) {
           const queued = outbox.outbox.size;
           if (queued > 1 || connection.state.status !== 'connected') show({ fill: 'yellow', shape: 'ring', text: t('appsync.status.queued-disk', { count: queued }) });

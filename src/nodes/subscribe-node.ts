@@ -4,6 +4,8 @@ import type { ConnectionState, SubscriptionState } from '../client/connection-st
 import { parseChannel } from '../protocol/channel';
 import { isJsonObject } from '../protocol/messages';
 import { receivedEventProblem } from '../protocol/received-event';
+import { isEnvelope, type Envelope } from '../protocol/envelope';
+import { EnvelopeReceiver } from './envelope-receiver';
 import { EventsError } from '../protocol/errors';
 import type { ChannelHandle, ChannelListener } from './endpoint-connection';
 import { evaluateProperty } from './evaluate';
@@ -79,6 +81,16 @@ export function registerSubscribeNode(RED: NodeAPI): void {
     const refuseEvent = (channel: string, why: string, errorType = 'InvalidEvent') =>
       node.error(toNodeError(new EventsError({ errorType, message: `an event on ${channel} was not delivered: ${why}` })), { topic: channel });
 
+    const envelopes = new EnvelopeReceiver();
+    /** An envelope's event: its data, its real channel as the topic; a repeat is dropped, a gap counted. */
+    const deliverEnvelope = (envelope: Envelope, subscribed: string) => {
+      const verdict = envelopes.receive(envelope);
+      if (verdict.repeat) return connection.stats.onRepeatDropped();
+      const { id, src, seq, ts, channel, data } = envelope;
+      node.send({ payload: data, topic: channel, appsync: { channel: subscribed, receivedAt: Date.now(), id, src, seq, ts, gap: verdict.gap }, _msgid: nextMessageId() });
+      if (verdict.gap > 0 && signals) node.send([null, { topic: 'state', payload: { state: 'gap', channel, src, missed: verdict.gap }, _msgid: nextMessageId() }]);
+    };
+
     const listener: ChannelListener = {
       onEvent(event, channel) {
         const problem = receivedEventProblem(event, parse);
@@ -92,6 +104,7 @@ export function registerSubscribeNode(RED: NodeAPI): void {
           }
         }
         try {
+          if (isEnvelope(payload)) return deliverEnvelope(payload, channel);
           node.send({ payload, topic: topicOf(payload, channel), appsync: { channel, receivedAt: Date.now() }, _msgid: nextMessageId() });
         } catch (err) {
           refuseEvent(channel, err instanceof Error ? err.message : 'Node-RED could not send it');

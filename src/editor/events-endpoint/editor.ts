@@ -2,7 +2,7 @@ import { dialogDefaults, type DialogNode } from '../browser/dialog-defaults';
 import { ENDPOINT_SETTINGS } from '../node-settings';
 import { wireTestConnection } from './test-connection';
 
-const TAB_IDS = ['connection', 'security', 'queue', 'advanced'] as const;
+const TAB_IDS = ['connection', 'security', 'queue', 'presence', 'advanced'] as const;
 
 /** Settings in tabs, as the core MQTT broker dialog groups them; a newcomer needs only the first. */
 function createTabs(label: (key: string) => string): { resize(): void } {
@@ -20,7 +20,7 @@ function createTabs(label: (key: string) => string): { resize(): void } {
 
 /** Endpoints saved before a setting existed open with the value the runtime gives them. */
 function fillMissing(endpoint: Record<string, unknown>): void {
-  for (const key of ['autoConnect', 'queueStore', 'queueFull', 'queueMaxMB', 'publishRate'] as const) {
+  for (const key of ['autoConnect', 'queueStore', 'queueFull', 'queueMaxMB', 'publishRate', 'heartbeatInterval'] as const) {
     if (endpoint[key] !== undefined && endpoint[key] !== '') continue;
     const value = ENDPOINT_SETTINGS[key].value;
     if (typeof value === 'boolean') $(`#node-config-input-${key}`).prop('checked', value);
