@@ -234,6 +234,19 @@ describe('emulator: the wire protocol, frame by frame', () => {
     s.ws.close();
   });
 
+  it("enforces AppSync's quoted quotas by default: 25 publish requests per second and 200 subscriptions per connection", async () => {
+    await emulator.stop();
+    emulator = await createEmulator({ apiKeys: [API_KEY] });
+    const s = await RawSession.open(emulator, auth);
+    for (let i = 0; i < 26; i++) s.send({ type: 'publish', id: `p${i}`, channel: 'default/a', events: ['1'], authorization: auth });
+    for (let i = 0; i < 25; i++) await s.next('publish_success');
+    assert.equal(((await s.next('publish_error')).errors as Frame[])[0]?.errorType, 'LimitExceededError');
+    for (let i = 0; i < 201; i++) s.send({ type: 'subscribe', id: `s${i}`, channel: `default/c${i}`, authorization: auth });
+    for (let i = 0; i < 200; i++) await s.next('subscribe_success');
+    assert.deepEqual((await s.next('subscribe_error')).errors, [{ errorType: 'MaxSubscriptionsReachedError', message: 'Max number of 200 subscriptions reached' }]);
+    s.ws.close();
+  });
+
   it('serves HTTP publish with the documented status codes and shapes', async () => {
     const key = { 'x-api-key': API_KEY };
     const ok = await post(emulator, '{"channel":"default/a","events":["1"]}', key);
@@ -275,6 +288,26 @@ describe('emulator command (appsync-events-local)', () => {
     }
     const [code] = (await once(child, 'exit')) as [number];
     assert.equal(code, 0);
+  });
+
+  it('takes the quotas as --max-subscriptions and --publish-rate (0: no limit)', async () => {
+    const child = spawn(process.execPath, ['dist/emulator-cli.js', '--port', '0', '--api-key', API_KEY, '--max-subscriptions', '1', '--publish-rate', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      await new Promise<void>((resolve) => child.stdout.on('data', () => /\/event\n/.test(out) && resolve()));
+      const port = Number(/:(\d+)\/event/.exec(out)?.[1]);
+      const auth = { 'x-api-key': API_KEY };
+      const s = await RawSession.open({ realtimeUrl: `ws://127.0.0.1:${port}/event/realtime`, httpUrl: `http://127.0.0.1:${port}/event` } as Emulator, auth);
+      for (let i = 0; i < 30; i++) s.send({ type: 'publish', id: `p${i}`, channel: 'default/a', events: ['1'], authorization: auth });
+      for (let i = 0; i < 30; i++) await s.next('publish_success');
+      for (const id of ['a', 'b']) s.send({ type: 'subscribe', id, channel: `default/${id}`, authorization: auth });
+      await s.next('subscribe_success');
+      assert.equal(((await s.next('subscribe_error')).errors as Frame[])[0]?.errorType, 'MaxSubscriptionsReachedError');
+      s.ws.close();
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 
   it('explains bad arguments', async () => {

@@ -12,6 +12,15 @@ export interface ApiConfig {
   iam?: SigV4Key[];
   namespaces?: NamespaceConfig[];
   lambdaAuthorizer?: string;
+  /** AppSync's per-connection quotas (quotas.ts). */
+  maxSubscriptionsPerConnection?: number;
+  publishRequestsPerSecond?: number;
+}
+
+function count(value: unknown, where: string, least: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < least) throw new ConfigError(`${where} must be a whole number of at least ${least}`);
+  return value;
 }
 
 class ConfigError extends Error {}
@@ -75,6 +84,8 @@ export function readApiConfig(file: string): ApiConfig {
       iam: iamKeys(parsed.iam),
       namespaces: namespaces(parsed.namespaces, folder),
       lambdaAuthorizer: parsed.lambdaAuthorizer === undefined ? undefined : resolve(folder, parsed.lambdaAuthorizer),
+      maxSubscriptionsPerConnection: count(parsed.maxSubscriptionsPerConnection, 'maxSubscriptionsPerConnection', 1),
+      publishRequestsPerSecond: count(parsed.publishRequestsPerSecond, 'publishRequestsPerSecond', 0),
     };
   } catch (err) {
     throw new Error(`${file}: ${err instanceof Error ? err.message : String(err)}`);

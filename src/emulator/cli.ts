@@ -34,6 +34,10 @@ A local AWS AppSync Events server: POST /event and the WebSocket at /event/realt
                               kept and used again): point a tls-config node's CA at DIR/ca.pem
   --ka-interval MS            keep-alive interval (default 60000)
   --connection-timeout MS     connectionTimeoutMs sent in connection_ack (default 300000)
+  --max-subscriptions N       subscriptions per connection (default 200, AppSync's quoted quota);
+                              the next is refused with MaxSubscriptionsReachedError
+  --publish-rate N            publish requests per second per connection (default 25, AppSync's quoted
+                              quota; 0: no limit); more are refused with LimitExceededError
   --help                      show this text
 `;
 
@@ -78,6 +82,8 @@ async function main(): Promise<void> {
         'tls-generate': { type: 'string' },
         'ka-interval': { type: 'string' },
         'connection-timeout': { type: 'string' },
+        'max-subscriptions': { type: 'string' },
+        'publish-rate': { type: 'string' },
         help: { type: 'boolean' },
       },
       strict: true,
@@ -106,6 +112,7 @@ async function main(): Promise<void> {
     if (!clientId) fail('--client takes ID or ID:SECRET');
     return { clientId, clientSecret: secret.length ? secret.join(':') : undefined };
   });
+  if (integer(values['max-subscriptions'], '--max-subscriptions') === 0) fail('--max-subscriptions must be at least 1');
   const tokenTtl = integer(values['token-ttl'], '--token-ttl');
   if (tokenTtl === 0) fail('--token-ttl must be at least 1 second');
   let config: ApiConfig = {};
@@ -134,6 +141,8 @@ async function main(): Promise<void> {
     tokenTtlSeconds: tokenTtl,
     keepAliveIntervalMs: integer(values['ka-interval'], '--ka-interval'),
     connectionTimeoutMs: integer(values['connection-timeout'], '--connection-timeout'),
+    maxSubscriptionsPerConnection: integer(values['max-subscriptions'], '--max-subscriptions') ?? config.maxSubscriptionsPerConnection,
+    publishRequestsPerSecond: integer(values['publish-rate'], '--publish-rate') ?? config.publishRequestsPerSecond,
   };
   if (values['tls-cert'] && values['tls-key']) {
     options.tls = { cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']) };

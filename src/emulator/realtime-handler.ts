@@ -27,7 +27,8 @@ export interface RealtimeOptions {
   /** A connection that sends no `connection_init` and no operation within this time is closed. */
   connectionInitTimeoutMs: number;
   htmlSafeSigningBody: boolean;
-  publishRequestsPerSecond: number | undefined;
+  /** 0: no limit. */
+  publishRequestsPerSecond: number;
   throttled(): boolean;
   events: EventEmitter<RealtimeEvents>;
 }
@@ -291,10 +292,10 @@ export class RealtimeServer {
     return this.#options.htmlSafeSigningBody ? text.replace(HTML_UNSAFE, unicodeEscape) : text;
   }
 
-  /** AppSync's quota is quoted as 25 publish requests per second per connection (protocol.md §6, UNCERTAIN). */
+  /** The publish request quota of one connection (quotas.ts), counted per second. */
   #overRate(conn: Connection): boolean {
     const limit = this.#options.publishRequestsPerSecond;
-    if (limit === undefined) return false;
+    if (limit === 0) return false;
     const now = Date.now();
     if (now - conn.windowStart >= 1000) {
       conn.windowStart = now;

@@ -15,6 +15,7 @@ import { createConsoleRoutes } from './web-console';
 import { LambdaAuthorizer } from './lambda-authorizer';
 import { RealtimeServer, type RealtimeEvents } from './realtime-handler';
 import type { SigV4Key } from './sigv4-verifier';
+import { DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION, DEFAULT_PUBLISH_REQUESTS_PER_SECOND } from './quotas';
 
 export interface EmulatorOptions {
   host?: string;
@@ -39,6 +40,7 @@ export interface EmulatorOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
   keepAliveIntervalMs?: number;
   connectionTimeoutMs?: number;
+  /** Subscriptions per connection (default 200, quotas.ts); the next is refused with MaxSubscriptionsReachedError. */
   maxSubscriptionsPerConnection?: number;
   /** The service closes connections after 24 h (D-WS). */
   maxConnectionDurationMs?: number;
@@ -51,8 +53,8 @@ export interface EmulatorOptions {
   /** Rebuild IAM-signed WebSocket publish bodies HTML-safe, as the service appears to (realtime-handler.ts). On by default. */
   htmlSafeSigningBody?: boolean;
   /**
-   * WebSocket publish requests allowed per second on each connection; more are refused with
-   * LimitExceededError. AppSync's quota is quoted as 25 (protocol.md §6, UNCERTAIN); unlimited by default.
+   * WebSocket publish requests allowed per second on each connection (default 25, quotas.ts); more are refused with
+   * LimitExceededError. 0 turns the limit off.
    */
   publishRequestsPerSecond?: number;
   /** Users of the Cognito user pool stand-in (InitiateAuth USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH). */
@@ -175,11 +177,11 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     namespaces,
     keepAliveIntervalMs: options.keepAliveIntervalMs ?? DEFAULT_KEEP_ALIVE_INTERVAL_MS,
     connectionTimeoutMs: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
-    maxSubscriptionsPerConnection: options.maxSubscriptionsPerConnection ?? 200,
+    maxSubscriptionsPerConnection: options.maxSubscriptionsPerConnection ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION,
     maxConnectionDurationMs: options.maxConnectionDurationMs ?? 24 * 3600_000,
     connectionInitTimeoutMs: options.connectionInitTimeoutMs ?? 10_000,
     htmlSafeSigningBody: options.htmlSafeSigningBody ?? true,
-    publishRequestsPerSecond: options.publishRequestsPerSecond,
+    publishRequestsPerSecond: options.publishRequestsPerSecond ?? DEFAULT_PUBLISH_REQUESTS_PER_SECOND,
     throttled,
     events,
   });

@@ -116,7 +116,7 @@ textarea, input { font: 13px ui-monospace, monospace; } textarea { width: 40em; 
 <h2>Subscriptions by channel</h2>
 <table id="channels"><thead><tr><th>channel</th><th>subscriptions</th></tr></thead><tbody></tbody></table>
 <h2>Connections</h2>
-<table id="connections"><thead><tr><th>connection</th><th>channels</th></tr></thead><tbody></tbody></table>
+<table id="connections"><thead><tr><th>connection</th><th>subscriptions</th><th>channels</th></tr></thead><tbody></tbody></table>
 <h2>Publish</h2>
 <form id="publish">
 <p><label>Channel <input id="channel" value="/default/console" size="40"></label></p>
@@ -138,7 +138,7 @@ function refresh() {
     var byChannel = {};
     s.connections.forEach(function (c) { c.channels.forEach(function (ch) { byChannel[ch] = (byChannel[ch] || 0) + 1; }); });
     fill('channels', Object.keys(byChannel).sort().map(function (ch) { return [ch, String(byChannel[ch])]; }));
-    fill('connections', s.connections.map(function (c) { return [c.id, c.channels.join(', ')]; }));
+    fill('connections', s.connections.map(function (c) { return [c.id, String(c.channels.length), c.channels.join(', ')]; }));
   }).catch(function () {});
 }
 refresh(); setInterval(refresh, 1000);

@@ -41,6 +41,8 @@ describe("the emulator's web console in a real browser", function () {
       await client.subscribe('rooms/lobby', { onEvent: got.push }).ready;
       await page.goto(new URL('/', emulator.httpUrl).href);
       await page.waitForFunction(() => document.querySelector('#channels tbody')?.textContent?.includes('/rooms/lobby'));
+      // Each connection with its number of subscriptions (AppSync allows a quoted 200 per connection).
+      assert.deepEqual(await page.$$eval('#connections tbody tr', (rows) => rows.map((r) => [...r.querySelectorAll('td')].slice(1).map((td) => td.textContent))), [['1', '/rooms/lobby']]);
       await page.fill('#channel', '/rooms/lobby');
       await page.fill('#events', '[{"text": "hello"}, {"text": "hidden", "secret": true}]');
       await page.click('#publish button');

@@ -10,7 +10,8 @@ export const IAM_KEY = { accessKeyId: 'AKIATESTEXAMPLE00001', secretAccessKey: '
 export const FAST: WebSocketClientOptions = { reconnectBaseDelayMs: 20, reconnectMaxDelayMs: 200, authRetryDelayMs: 60_000, connectTimeoutMs: 2_000, requestTimeoutMs: 2_000 };
 
 export function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  return createEmulator({ apiKeys: [API_KEY], iam: [IAM_KEY], tokens: ['good-token'], namespaces: ['default', 'other'], ...options });
+  // No publish quota unless a test asks for one (publishRequestsPerSecond): the quota has tests of its own.
+  return createEmulator({ apiKeys: [API_KEY], iam: [IAM_KEY], tokens: ['good-token'], namespaces: ['default', 'other'], publishRequestsPerSecond: 0, ...options });
 }
 
 export function apiKeyClient(emulator: Emulator, options: WebSocketClientOptions = {}, key = API_KEY): EventsWebSocketClient {
