@@ -1,5 +1,7 @@
 export { Events } from './events';
 export { EventsWebSocketClient } from './websocket-client';
+export { ConnectionPool } from './connection-pool';
+export type { ConnectionPoolOptions, PoolConnectionInfo } from './connection-pool';
 export type { EventMeta, PublishOptions, SubscribeOptions, Subscription, SubscriptionHandlers, SubscriptionInfo, WebSocketAuthorizers, WebSocketClientOptions } from './websocket-client';
 export { EventsRestClient } from './rest-client';
 export type { RestClientOptions } from './rest-client';

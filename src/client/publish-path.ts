@@ -10,6 +10,7 @@ import { renewalFor } from './refusal-renewal';
 import { Pacer } from './pacer';
 import { isThrottled } from './throttling';
 import { PublishChannels } from './publish-channels';
+import { RequestRate } from './request-rate';
 import { MemoryPublishQueue, PublishRequest, type PublishQueue } from './publish-queue';
 import type { SocketSession } from './socket-session';
 import { ThrottleHold } from './throttle-hold';
@@ -34,6 +35,8 @@ export class PublishPath {
   readonly #turnBudget = new TurnBudget(PUBLISHES_PER_TURN);
   readonly #throttleHold: ThrottleHold;
   readonly #publishChannels = new PublishChannels();
+  /** Publish requests sent, per second (getStats of a connection pool). */
+  readonly sentPerSecond = new RequestRate();
   #drainTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
 
   constructor(private readonly parts: WebSocketParts) {
@@ -69,6 +72,18 @@ export class PublishPath {
     const authorizer = options.authorizer ?? this.parts.shared.authorizers.publish;
     if (encoded.length <= MAX_EVENTS_PER_REQUEST) return this.#request(path, encoded, authorizer);
     return publishInChunks(encoded, (chunk) => this.#request(path, chunk, authorizer));
+  }
+
+  /**
+   * Up (or opening for the first time), and throttled or a second's worth of requests behind the publish rate: another
+   * connection would send a publish sooner (publish-homes.ts). While the connection is down, another would not; and
+   * without a publish rate, requests queued only for the next turn of the event loop do not count.
+   */
+  get saturated(): boolean {
+    const { state } = this.parts.lifecycle;
+    const up = state.status === 'connected' || (state.status === 'connecting' && state.attempt === 0);
+    const rate = this.parts.shared.options.publishRate ?? 0;
+    return up && (this.#throttleHold.active || this.#throttleHold.oneAtATime || (rate > 0 && this.#queue.size >= rate));
   }
 
   /** When connected: sends the queued publishes and waits for every publish in flight to be answered. */
@@ -117,6 +132,7 @@ export class PublishPath {
   sendPublish(request: PublishRequest, session: SocketSession): void {
     const { pending, sends } = this.parts.shared;
     pending.addPublish(request);
+    this.sentPerSecond.add(1);
     // Only an IAM authorizer reads the body; then, and only then, the events are escaped so that the service's
     // re-serialised body matches the signed one (escapeForSigning).
     let events = request.events;

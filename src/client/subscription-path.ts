@@ -166,7 +166,11 @@ export class SubscriptionPath {
   #fail(record: SubscriptionRecord, error: EventsError): void {
     const { subscriptions, log } = this.parts.shared;
     if (!subscriptions.holds(record)) return;
-    log.warn(`subscription to ${record.channel} failed: ${error.message}`);
+    // A connection pool moves a subscription refused as beyond the connection's quota (connection-pool.ts): no warning
+    // for each of them; its handlers still hear of it.
+    const line = `subscription to ${record.channel} failed: ${error.message}`;
+    if (error.errorType === 'MaxSubscriptionsReachedError') log.debug(line);
+    else log.warn(line);
     subscriptions.close(record, { status: 'failed', error });
     record.ready.reject(error);
     if (record.unsubscribing) record.unsubscribing.resolve();

@@ -50,6 +50,16 @@ export class EventsWebSocketClient {
     return this.#parts.publishes.queued;
   }
 
+  /** Publish requests sent in the last whole second. */
+  get publishRequestsPerSecond(): number {
+    return this.#parts.publishes.sentPerSecond.perSecond();
+  }
+
+  /** Connected, and a publish now would wait for the publish rate or for throttling to pass. */
+  get publishSaturated(): boolean {
+    return this.#parts.publishes.saturated;
+  }
+
   /** Opens the connection now instead of on first use (or again after `stop()`); resolves when connected. */
   connect(): Promise<void> {
     return this.#parts.lifecycle.connect();

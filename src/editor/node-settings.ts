@@ -93,6 +93,10 @@ export const ENDPOINT_SETTINGS = {
   queueFull: choice(['reject', 'dropOldest'] as const, 'reject'),
   /** Publish requests per second per connection; 0 does not pace. */
   publishRate: numberField(0),
+  /** Subscriptions per WebSocket connection; blank: learnt from AppSync's first MaxSubscriptionsReachedError. */
+  maxSubscriptionsPerConnection: text('', (v) => Number.isInteger(Number(v)) && Number(v) > 0),
+  /** WebSocket connections publishes may spread over when one is saturated; 1 publishes over one connection. */
+  publishConnections: numberField(4, 0),
   /** Open the WebSocket when a node first needs it; when false, only on `msg.action = connect`. */
   autoConnect: flag(true),
   tls: configNode('tls-config'),

@@ -1,6 +1,7 @@
 import type { Authorizer } from '../client/authorizer';
 import type { ConnectionState, SubscriptionState } from '../client/connection-state';
 import type { EventsRestClient } from '../client/rest-client';
+import { ConnectionPool } from '../client/connection-pool';
 import type { EventsWebSocketClient, Subscription } from '../client/websocket-client';
 import type { EventsError } from '../protocol/errors';
 import type { EncodedEvents } from '../protocol/encoding';
@@ -30,9 +31,15 @@ export interface ChannelHandle {
 }
 
 export interface ClientFactory {
+  /** One more WebSocket connection: the pool opens as many as its subscriptions and publishes need. */
   webSocket(): EventsWebSocketClient;
   rest(): EventsRestClient;
+  /** Subscriptions per connection (blank: learnt), publish connections (connection-pool.ts). */
+  pool: { maxSubscriptionsPerConnection?: number; publishConnections: number };
 }
+
+/** How long a connection other than the first stays open once nothing is on it. */
+const IDLE_CLOSE_MS = 30_000;
 
 interface SharedChannel {
   key: string;
@@ -41,7 +48,7 @@ interface SharedChannel {
 }
 
 interface Clients {
-  webSocket?: EventsWebSocketClient;
+  webSocket?: ConnectionPool;
   rest?: EventsRestClient;
   channels: Map<string, SharedChannel>;
   stopListening?: () => void;
@@ -85,10 +92,11 @@ export class EndpointConnection {
     if (this.#users.size === 0) await this.close();
   }
 
-  webSocket(): EventsWebSocketClient {
+  /** The endpoint's WebSocket connections, opened as they are needed; the first one's state is the endpoint's. */
+  webSocket(): ConnectionPool {
     const clients = this.#clients;
     if (!clients.webSocket) {
-      const ws = this.#factory.webSocket();
+      const ws = new ConnectionPool({ open: () => this.#factory.webSocket(), idleCloseMs: IDLE_CLOSE_MS, ...this.#factory.pool });
       clients.webSocket = ws;
       clients.stopListening = ws.onStateChange((state) => {
         if (this.#clients !== clients) return;
@@ -184,7 +192,12 @@ export class EndpointConnection {
   /** The figures of this connection for `msg.action = getStats`. */
   report(): EndpointStatsReport {
     const ws = this.#clients.webSocket;
-    return this.stats.report(this.state, ws?.queuedPublishes ?? 0, ws?.subscriptions.map((s) => s.state) ?? []);
+    return this.stats.report(this.state, ws?.queuedPublishes ?? 0, ws?.subscriptions.map((s) => s.state) ?? [], ws?.connections ?? []);
+  }
+
+  /** How many WebSocket connections the endpoint holds now (more than one past a connection's quotas). */
+  get connectionCount(): number {
+    return this.#clients.webSocket?.connections.length ?? 0;
   }
 
   /** Closes the clients now; queued publishes are flushed first when connected. Later use opens new ones. */

@@ -220,6 +220,10 @@ export function registerEndpointNode(RED: NodeAPI): void {
     // The authorizer is looked up when a client is made, not here: config nodes start in no set order.
     node.connection = new EndpointConnection({
       webSocket: () => new EventsWebSocketClient(endpoints, { connect: node.lazyAuthorizer() }, options),
+      pool: {
+        maxSubscriptionsPerConnection: settingNumber(def.maxSubscriptionsPerConnection) !== undefined ? Math.max(1, Math.floor(positive(def.maxSubscriptionsPerConnection, 1))) : undefined,
+        publishConnections: Math.max(1, Math.floor(positive(def.publishConnections, ENDPOINT_SETTINGS.publishConnections.value))),
+      },
       rest: () => new EventsRestClient(endpoints, node.lazyAuthorizer(), { logger: options.logger, requestTimeoutMs: options.requestTimeoutMs, network: node.network, publishRate: options.publishRate }),
     });
 

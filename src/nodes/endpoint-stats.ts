@@ -1,4 +1,5 @@
 import type { ConnectionState, SubscriptionState } from '../client/connection-state';
+import type { PoolConnectionInfo } from '../client/connection-pool';
 
 /** At most this many acknowledgement times are kept for the percentiles: a minute at 30,000 publishes/s would be 1.8 million. */
 const MAX_SAMPLES = 10_000;
@@ -11,6 +12,8 @@ export interface EndpointStatsReport {
   /** Envelopes a subscribe node dropped because it had delivered their id already (one count per node). */
   repeatsDropped: number;
   subscriptions: Record<SubscriptionState['status'], number>;
+  /** Each WebSocket connection of the endpoint's pool: its state, subscriptions, queued publishes and publish requests per second. */
+  connections: PoolConnectionInfo[];
 }
 
 function percentile(sorted: readonly number[], p: number): number | null {
@@ -67,7 +70,7 @@ export class EndpointStats {
     this.#repeatsDropped++;
   }
 
-  report(state: ConnectionState, queued: number, subscriptions: readonly SubscriptionState[], now = Date.now()): EndpointStatsReport {
+  report(state: ConnectionState, queued: number, subscriptions: readonly SubscriptionState[], connections: readonly PoolConnectionInfo[], now = Date.now()): EndpointStatsReport {
     this.#samples = this.#samples.filter(([at]) => now - at <= WINDOW_MS);
     const times = this.#samples.map(([, ms]) => ms).sort((a, b) => a - b);
     const byState: Record<SubscriptionState['status'], number> = { pending: 0, subscribed: 0, failed: 0, closed: 0 };
@@ -78,6 +81,7 @@ export class EndpointStats {
       receivedEvents: this.#receivedEvents,
       repeatsDropped: this.#repeatsDropped,
       subscriptions: byState,
+      connections: [...connections],
     };
   }
 }

@@ -27,14 +27,16 @@ export function connectionStatus(state: ConnectionState, t: Translate): NodeStat
 }
 
 /** Status of a subscribe node: the connection first, then its subscriptions. */
-export function subscriptionStatus(connection: ConnectionState, subscriptions: readonly SubscriptionState[], t: Translate): NodeStatus {
+export function subscriptionStatus(connection: ConnectionState, subscriptions: readonly SubscriptionState[], t: Translate, connections = 1): NodeStatus {
   if (connection.status !== 'connected') return connectionStatus(connection, t);
   const failed = subscriptions.find((s): s is Extract<SubscriptionState, { status: 'failed' }> => s.status === 'failed');
   if (failed) return { fill: 'red', shape: 'ring', text: errorLabel(failed.error) };
   if (subscriptions.some((s) => s.status === 'pending')) return { fill: 'yellow', shape: 'ring', text: t('appsync.status.subscribing') };
   const live = subscriptions.filter((s) => s.status === 'subscribed').length;
   if (live === 0) return { fill: 'green', shape: 'ring', text: t('appsync.status.connected') };
-  return { fill: 'green', shape: 'dot', text: live === 1 ? t('appsync.status.subscribed') : t('appsync.status.subscribed-n', { count: live }) };
+  const text = live === 1 ? t('appsync.status.subscribed') : t('appsync.status.subscribed-n', { count: live });
+  // Beyond one connection's quota the endpoint's pool holds the subscriptions on several (connection-pool.ts).
+  return { fill: 'green', shape: 'dot', text: connections > 1 ? t('appsync.status.on-connections', { text, count: connections }) : text };
 }
 
 /**

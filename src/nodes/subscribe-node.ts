@@ -65,7 +65,7 @@ export function registerSubscribeNode(RED: NodeAPI): void {
     };
 
     const show = statusSetter(node);
-    const refreshStatus = () => show(subscriptionStatus(connection.state, [...handles.values()].map((h) => h.state), t));
+    const refreshStatus = () => show(subscriptionStatus(connection.state, [...handles.values()].map((h) => h.state), t, connection.connectionCount));
     node.onConnectionState = (state) => {
       refreshStatus();
       failures.onConnectionState(state, { topic: staticChannel || undefined });
