@@ -5,13 +5,14 @@ import { createEmulator } from '../src/emulator';
 import type { EmulatorCommand } from './protocol';
 
 async function main(): Promise<void> {
-  const [certPath, keyPath, limit] = process.argv.slice(2) as [string, string, string | undefined];
+  const [certPath, keyPath, limit, maxSubscriptions] = process.argv.slice(2) as [string, string, string | undefined, string | undefined];
   const apiKey = 'da2-benchbenchbenchbenchbench';
   const emulator = await createEmulator({
     host: '127.0.0.1',
     apiKeys: [apiKey],
     tls: { cert: readFileSync(certPath), key: readFileSync(keyPath) },
-    maxSubscriptionsPerConnection: 5_000,
+    // Above every scenario's needs, unless one measures the quota (the connection pool's).
+    maxSubscriptionsPerConnection: maxSubscriptions ? Number(maxSubscriptions) : 5_000,
     // No publish quota unless a scenario asks for one: the other figures measure the clients, not the quota.
     publishRequestsPerSecond: limit ? Number(limit) : 0,
   });

@@ -62,10 +62,10 @@ export async function startNodeRed(flow: unknown[]): Promise<Runtime> {
 }
 
 /** The endpoint and API-key authorizer config nodes every bench flow uses (the key comes from the environment). */
-export function endpointNodes(httpUrl: string): unknown[] {
+export function endpointNodes(httpUrl: string, settings: Record<string, unknown> = {}): unknown[] {
   return [
     { id: 'bench-auth', type: 'events-authorizer', authType: 'apiKey', tokenSource: 'env', tokenName: 'BENCH_API_KEY' },
-    { id: 'bench-ep', type: 'events-endpoint', url: httpUrl, authorizer: 'bench-auth', queueSize: 100000 },
+    { id: 'bench-ep', type: 'events-endpoint', url: httpUrl, authorizer: 'bench-auth', queueSize: 100000, ...settings },
   ];
 }
 

@@ -9,6 +9,8 @@ import { median } from './stats';
 const QUICK = process.argv.includes('--quick');
 /** `--only sub`: run just the subscribe-delivery figures and print them (no results file). */
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+/** The endpoint's default number of publish connections, which the pool's publish figure is measured with. */
+const POOL_PUBLISH_CONNECTIONS = 4;
 const RUNS = QUICK ? 1 : 5;
 const TMP = join(__dirname, '.tmp');
 const TSX = ['--require', 'tsx/cjs'];
@@ -30,8 +32,8 @@ function certificate(): { cert: string; key: string } {
   return { cert, key };
 }
 
-async function startEmulator(tls: { cert: string; key: string }, publishLimit?: number): Promise<EmulatorProcess> {
-  const child = fork(join(__dirname, 'emulator-process.ts'), [tls.cert, tls.key, ...(publishLimit ? [String(publishLimit)] : [])], { execArgv: TSX });
+async function startEmulator(tls: { cert: string; key: string }, publishLimit?: number, maxSubscriptions?: number): Promise<EmulatorProcess> {
+  const child = fork(join(__dirname, 'emulator-process.ts'), [tls.cert, tls.key, String(publishLimit ?? 0), ...(maxSubscriptions ? [String(maxSubscriptions)] : [])], { execArgv: TSX });
   const waiting = new Map<number, (reply: unknown) => void>();
   let next = 0;
   const info = await new Promise<EmulatorInfo>((resolve) => {
@@ -93,6 +95,8 @@ interface Job {
   scenario: string;
   params: Record<string, number | boolean>;
   publishLimit?: number;
+  /** Subscriptions per connection the emulator allows (default: more than any scenario needs). */
+  maxSubscriptions?: number;
 }
 
 /**
@@ -104,7 +108,7 @@ async function measureTogether(tls: { cert: string; key: string }, jobs: readonl
   const runs: Values[][] = jobs.map(() => []);
   for (let round = 0; round < RUNS; round++) {
     for (const [i, job] of jobs.entries()) {
-      const emulator = await startEmulator(tls, job.publishLimit);
+      const emulator = await startEmulator(tls, job.publishLimit, job.maxSubscriptions);
       try {
         runs[i]!.push(await runOnce(emulator, job.scenario, job.params, tls.cert));
       } finally {
@@ -122,8 +126,8 @@ async function measureTogether(tls: { cert: string; key: string }, jobs: readonl
   });
 }
 
-async function measure(tls: { cert: string; key: string }, scenario: string, params: Record<string, number | boolean>, publishLimit?: number): Promise<Values> {
-  return (await measureTogether(tls, [{ scenario, params, publishLimit }]))[0]!;
+async function measure(tls: { cert: string; key: string }, scenario: string, params: Record<string, number | boolean>, publishLimit?: number, maxSubscriptions?: number): Promise<Values> {
+  return (await measureTogether(tls, [{ scenario, params, publishLimit, maxSubscriptions }]))[0]!;
 }
 
 /**
@@ -163,7 +167,7 @@ async function main(): Promise<void> {
   const packGrowth = loadPack.rssMB - loadNothing.rssMB;
 
   const subEvents = size(100_000, 10_000);
-  const [subBare, subLib, subNode, nodeCeiling, nodeSocketCeiling] = ONLY === 'pub' || ONLY === 'http' || ONLY === 'outbox' ? [{}, {}, {}, {}, {}] : await measureTogether(tls, [
+  const [subBare, subLib, subNode, nodeCeiling, nodeSocketCeiling] = ONLY === 'pub' || ONLY === 'http' || ONLY === 'outbox' || ONLY === 'pool' ? [{}, {}, {}, {}, {}] : await measureTogether(tls, [
     { scenario: 'sub-bare', params: { events: subEvents } },
     { scenario: 'sub-lib', params: { events: subEvents } },
     { scenario: 'sub-node', params: { events: subEvents } },
@@ -210,6 +214,16 @@ async function main(): Promise<void> {
     process.stdout.write(`HTTP: library ${ratio(lib.rate!, amp.rate!)} Amplify\n`);
     return;
   }
+  const poolFigures = async (): Promise<{ subscribe: Values; publish: Values }> => ({
+    subscribe: await measure(tls, 'pool-subscribe', { channels: size(1_000, 1_000) }, 0, 200),
+    publish: await measure(tls, 'pool-publish', { messages: size(10_000, 1_000), publishConnections: POOL_PUBLISH_CONNECTIONS }, 25),
+  });
+  if (ONLY === 'pool') {
+    const { subscribe, publish } = await poolFigures();
+    process.stdout.write(`1,000 channels: subscribed in ${fmt(subscribe.subscribeMs!)} ms on ${fmt(subscribe.connections!)} connections, again after a drop in ${fmt(subscribe.resubscribeMs!)} ms, ${fmt(subscribe.heapPerSubscription! / 1024, 2)} KB each\n`);
+    process.stdout.write(`publish with Coalesce against 25 requests/s per connection: ${fmt(publish.steadyPerSecond!)} events/s steady, ${fmt(publish.acceptedPerSecond!)} over the burst, ${fmt(publish.refused!)} refused\n`);
+    return;
+  }
   const subAmplify = await measure(tls, 'sub-amplify', { events: subEvents });
 
   const seqEvents = size(2_000, 300);
@@ -252,6 +266,8 @@ async function main(): Promise<void> {
   const burstOn = await measure(tls, 'coalesce', { ...burst, coalesce: true });
 
   const outbox = await outboxFigures();
+  const pool = await poolFigures();
+  const poolTarget = 0.9 * POOL_PUBLISH_CONNECTIONS * 125;
   const backlogEvents = size(100_000, 10_000);
 
   const nodeBound = 1 / (1 / subLib.rate! + 1 / nodeCeiling.rate!);
@@ -299,6 +315,11 @@ async function main(): Promise<void> {
     { section: '', what: 'file store (on disk, fsync): queued / drained (events/s), heap while queued (MB)', value: `${fmt(outbox.file.queuedRate!)} / ${fmt(outbox.file.drainRate!)}, +${fmt(outbox.file.heapQueuedMB!, 1)} MB`, versus: 'memory store: heap', ratio: ratio(outbox.file.heapQueuedMB!, outbox.memory.heapQueuedMB!), target: 'heap does not grow with the backlog (≤ 0.25× memory)', met: outbox.file.heapQueuedMB! <= 0.25 * outbox.memory.heapQueuedMB! },
     { section: '', what: 'file store, heap after draining (MB above the start)', value: `+${fmt(outbox.file.heapAfterMB!, 1)} MB` },
     { section: '', what: 'storing one publish: awaited alone (a write and an fsync each) / 100 at once (group commit), µs per request', value: `${fmt(outbox.flush.oneAtATimeUs!)} / ${fmt(outbox.flush.groupedUs!, 1)}` },
+    { section: '9. Beyond one connection (the endpoint\'s pool; 200 subscriptions and 25 publish requests/s per connection)', what: 'subscribing 1,000 channels, the quota learnt from the refusals: ms (connections)', value: `${fmt(pool.subscribe.subscribeMs!)} ms (${fmt(pool.subscribe.connections!)})`, target: '≤ 5,000 ms', met: pool.subscribe.subscribeMs! <= 5_000 },
+    { section: '', what: 'making all 1,000 again after every connection drops: ms', value: fmt(pool.subscribe.resubscribeMs!), target: '≤ 5,000 ms', met: pool.subscribe.resubscribeMs! <= 5_000 },
+    { section: '', what: 'heap per subscription in the pool', value: `${fmt(pool.subscribe.heapPerSubscription! / 1024, 2)} KB`, target: '≤ 2 KB', met: pool.subscribe.heapPerSubscription! <= 2048 },
+    { section: '', what: `publish node with Coalesce, burst over 10 channels, publishRate 25, ${POOL_PUBLISH_CONNECTIONS} publish connections: accepted events/s in the steady state (20–80 % of the burst), refused`, value: `${fmt(pool.publish.steadyPerSecond!)}, ${fmt(pool.publish.refused!)} refused`, versus: `${POOL_PUBLISH_CONNECTIONS} × 125 events/s`, ratio: ratio(pool.publish.steadyPerSecond!, POOL_PUBLISH_CONNECTIONS * 125), target: `≥ ${fmt(poolTarget)} (0.9 × ${POOL_PUBLISH_CONNECTIONS} × 125)`, met: pool.publish.steadyPerSecond! >= poolTarget },
+    { section: '', what: 'same, over the whole burst (the first second opens the other connections; the last channels finish on fewer)', value: fmt(pool.publish.acceptedPerSecond!) },
   ];
 
   const emulatorBound = fanout[0]![1].enqueued! < 1.2 * subBare.rate!;

@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Events, apiKeyAuthorizer, type EventsWebSocketClient } from '../src/client';
+import { ConnectionPool, Events, apiKeyAuthorizer, type EventsWebSocketClient } from '../src/client';
 import { OutboxSender } from '../src/client/outbox/outbox-sender';
 import { PublishOutbox } from '../src/client/outbox/publish-outbox';
 import { endpointNodes, place, startNodeRed, TAB } from './node-red-runtime';
@@ -448,6 +448,84 @@ const scenarios: Record<string, (job: WorkerJob) => Promise<Values>> = {
     await until(() => counter.done, 'frames');
     sockets.forEach((s) => s.terminate());
     return { received: counter.rate, enqueued: ((n * k) / elapsedMs) * 1000 };
+  },
+
+  /**
+   * A connection pool (the endpoint's, without Node-RED) against 200 subscriptions per connection: the time to subscribe
+   * `channels` channels (the quota learnt from the first refusals), the time to make them all again after every
+   * connection drops, and the heap each subscription takes on connections already open (a second set of as many, after
+   * the first was unsubscribed; the connections stay open for 30 s).
+   */
+  async 'pool-subscribe'(job) {
+    const k = Number(job.params.channels);
+    const pool = new ConnectionPool({ open: () => libraryClient(job), idleCloseMs: 30_000, publishConnections: 4 });
+    await pool.connect();
+    let subscribed = 0;
+    // One handlers object for all: what the pool itself costs per subscription, not a closure of this harness each.
+    const counting = { onStateChange: (s: { status: string }) => s.status === 'subscribed' && subscribed++ };
+    const subscribeAll = (prefix: string) => Array.from({ length: k }, (_, i) => pool.subscribe(`default/pool/${prefix}${i}`, counting));
+    // Counted by acknowledgement, without awaiting each `ready`, as a subscribe node with a fixed channel does.
+    const start = performance.now();
+    const first = subscribeAll('a');
+    await until(() => subscribed >= k, 'every subscription');
+    const subscribeMs = performance.now() - start;
+    await Promise.all(first.map((s) => s.unsubscribe()));
+    subscribed = 0;
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    subscribeAll('b');
+    await until(() => subscribed >= k, 'every subscription');
+    gc();
+    const heapPerSubscription = (process.memoryUsage().heapUsed - before) / k;
+    subscribed = 0;
+    const dropped = performance.now();
+    await emulator({ cmd: 'drop' });
+    await until(() => subscribed >= k, 'every subscription made again');
+    const resubscribeMs = performance.now() - dropped;
+    const connections = pool.connections.length;
+    await pool.disconnect(false);
+    return { subscribeMs, resubscribeMs, heapPerSubscription, connections };
+  },
+
+  /**
+   * A burst of single-event messages over 10 channels into a publish node with Coalesce, on an endpoint paced at 25
+   * requests per second per connection with `publishConnections` connections, against 25 per connection: events per
+   * second accepted over the whole burst, and in its steady state (from the 20th to the 80th percent of the answers:
+   * without the first second, when the other connections open, and the last, when the channels with the most left
+   * finish on fewer connections), and refused.
+   */
+  async 'pool-publish'(job) {
+    const total = Number(job.params.messages);
+    process.env.BENCH_API_KEY = job.emulator.apiKey;
+    const rt = await startNodeRed([
+      TAB,
+      ...endpointNodes(job.emulator.httpUrl, { publishRate: 25, publishConnections: Number(job.params.publishConnections) }),
+      place({ id: 'src', type: 'bench-source', name: 'src', wires: [['pub']] }),
+      place({ id: 'pub', type: 'events-publish', endpoint: 'bench-ep', channel: '', transport: 'websocket', coalesce: true, coalesceMs: 10, wires: [['ok']] }, 1),
+      place({ id: 'ok', type: 'bench-sink', name: 'ok', wires: [] }, 2),
+      place({ id: 'catch', type: 'catch', scope: ['pub'], uncaught: false, wires: [['failed']] }, 3),
+      place({ id: 'failed', type: 'bench-sink', name: 'failed', wires: [] }, 4),
+    ]);
+    let ok = 0;
+    let failed = 0;
+    const marks: number[] = [];
+    const [from, to] = [Math.round(total * 0.2), Math.round(total * 0.8)];
+    rt.sink('ok', () => {
+      if (++ok === from || ok === to) marks.push(performance.now());
+    });
+    rt.sink('failed', () => failed++);
+    const send = await rt.source('src');
+    send({ topic: 'default/pool/warm', payload: EVENT });
+    await until(() => ok + failed === 1, 'the first publish');
+    ok = 0;
+    failed = 0;
+    const start = performance.now();
+    for (let i = 0; i < total; i++) send({ topic: `default/pool/line-${i % 10}`, payload: EVENT });
+    await until(() => ok + failed >= total, 'every result', 300_000);
+    const seconds = (performance.now() - start) / 1000;
+    await rt.stop();
+    const steady = marks.length === 2 ? ((to - from) / (marks[1]! - marks[0]!)) * 1000 : 0;
+    return { acceptedPerSecond: ok / seconds, steadyPerSecond: steady, refused: failed };
   },
 
   async 'coalesce'(job) {

@@ -4,7 +4,7 @@ import type { PublishResult } from '../protocol/publish-result';
 import type { ConnectionState } from './connection-state';
 import { PublishHomes } from './publish-homes';
 import type { PoolMember } from './pool-member';
-import { PooledSubscription } from './pooled-subscription';
+import { PooledSubscription, type PlacementHooks } from './pooled-subscription';
 import type { SubscriptionHandlers } from './subscription-registry';
 import type { EventsWebSocketClient, PublishOptions, SubscribeOptions, Subscription, SubscriptionInfo } from './websocket-client';
 
@@ -39,6 +39,11 @@ export class ConnectionPool {
   readonly #options: ConnectionPoolOptions;
   readonly #members: PoolMember[] = [];
   readonly #homes: PublishHomes;
+  readonly #placement: PlacementHooks = {
+    place: (s) => this.#place(s),
+    refusedForFull: (s, member) => this.#learnFromFull(s, member),
+    left: (member) => this.#closeWhenIdle(member),
+  };
   #learnt: number | undefined;
 
   constructor(options: ConnectionPoolOptions) {
@@ -98,11 +103,7 @@ export class ConnectionPool {
 
   subscribe(channel: string, handlers: SubscriptionHandlers = {}, options: SubscribeOptions = {}): Subscription {
     const { path } = parseChannel(channel, 'subscribe');
-    const subscription = new PooledSubscription(path, handlers, options, {
-      place: (s) => this.#place(s),
-      refusedForFull: (s, member) => this.#learnFromFull(s, member),
-      left: (member) => this.#closeWhenIdle(member),
-    });
+    const subscription = new PooledSubscription(path, handlers, options, this.#placement);
     this.#place(subscription);
     return subscription;
   }

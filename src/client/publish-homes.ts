@@ -58,7 +58,7 @@ export class PublishHomes {
       home = { member: this.#firstFree(), inFlight: 0, moving: false, waiting: [] };
       home.member.homes++;
       this.#homes.set(channel, home);
-    } else if (home.inFlight > 0 && home.member.client.publishSaturated) {
+    } else if (home.inFlight > 0 && home.member.client.publishSaturated && this.#elsewhereSooner(home.member)) {
       home.moving = true;
     }
     const target = home;
@@ -105,6 +105,11 @@ export class PublishHomes {
     do home.waiting.shift()?.();
     while (home.waiting.length > 0 && ++released < RELEASED_PER_MOVE && !home.member.client.publishSaturated);
     home.moving = home.waiting.length > 0;
+  }
+
+  /** Whether a publish would leave sooner elsewhere: another connection is not saturated, or one more may be opened. */
+  #elsewhereSooner(current: PoolMember): boolean {
+    return this.#options.canGrow() || this.#options.connections().some((m) => m !== current && !m.client.publishSaturated);
   }
 
   /** A new channel's connection: the first not saturated (the first connection while it keeps up), else as a move. */

@@ -85,8 +85,8 @@ export class SubscriptionRegistry {
   /** Hands one `data` frame's event to its subscription; unknown ids and ended subscriptions are ignored. */
   deliver(id: string, event: string): void {
     const record = this.#records.get(id);
-    const onEvent = record?.handlers.onEvent;
-    if (!record || !onEvent || record.unsubscribing) return;
+    const handlers = record?.handlers;
+    if (!record || !handlers?.onEvent || record.unsubscribing) return;
     let value: unknown = event;
     if (record.output === 'json') {
       try {
@@ -96,9 +96,10 @@ export class SubscriptionRegistry {
         return;
       }
     }
-    // Inline rather than through #call: this runs for every event, and a closure per event is garbage.
+    // Inline rather than through #call: this runs for every event, and a closure per event is garbage. Called as a
+    // method, as the other handlers are: a handlers object may be a class instance (pooled-subscription.ts).
     try {
-      onEvent(value, record.meta);
+      handlers.onEvent(value, record.meta);
     } catch (err) {
       this.#threw(record, err);
     }

@@ -159,7 +159,9 @@ export class EndpointConnection {
       get state() {
         return entry.subscription.state;
       },
-      ready: entry.subscription.ready,
+      get ready() {
+        return entry.subscription.ready;
+      },
       release: () => this.#release(clients, entry, userId),
     };
   }

@@ -20,7 +20,7 @@ function createTabs(label: (key: string) => string): { resize(): void } {
 
 /** Endpoints saved before a setting existed open with the value the runtime gives them. */
 function fillMissing(endpoint: Record<string, unknown>): void {
-  for (const key of ['autoConnect', 'queueStore', 'queueFull', 'queueMaxMB', 'publishRate', 'heartbeatInterval'] as const) {
+  for (const key of ['autoConnect', 'queueStore', 'queueFull', 'queueMaxMB', 'publishRate', 'heartbeatInterval', 'publishConnections'] as const) {
     if (endpoint[key] !== undefined && endpoint[key] !== '') continue;
     const value = ENDPOINT_SETTINGS[key].value;
     if (typeof value === 'boolean') $(`#node-config-input-${key}`).prop('checked', value);
