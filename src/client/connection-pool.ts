@@ -51,7 +51,7 @@ export class ConnectionPool {
     this.#homes = new PublishHomes({
       connections: () => this.#members.slice(0, Math.max(1, options.publishConnections)),
       primary: () => this.#primary(),
-      canGrow: () => Math.min(this.#members.length, Math.max(1, options.publishConnections)) < Math.max(1, options.publishConnections),
+      canGrow: () => this.#members.length < Math.max(1, options.publishConnections),
       grow: () => this.#addMember(),
       changed: (member) => this.#closeWhenIdle(member),
     });
@@ -162,5 +162,7 @@ export class ConnectionPool {
       this.#members.splice(index, 1);
       void member.client.disconnect(true);
     }, this.#options.idleCloseMs);
+    // A pending close is no reason for a plain Node.js process to stay up.
+    member.idleTimer.unref();
   }
 }
