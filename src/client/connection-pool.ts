@@ -50,7 +50,6 @@ export class ConnectionPool {
     this.#options = options;
     this.#homes = new PublishHomes({
       connections: () => this.#members.slice(0, Math.max(1, options.publishConnections)),
-      primary: () => this.#primary(),
       canGrow: () => this.#members.length < Math.max(1, options.publishConnections),
       grow: () => this.#addMember(),
       changed: (member) => this.#closeWhenIdle(member),
@@ -111,7 +110,14 @@ export class ConnectionPool {
   publish(channel: string, events: readonly unknown[] | EncodedEvents, options: PublishOptions = {}): Promise<PublishResult> {
     // One publish connection: straight to it, as a plain client.
     if (this.#options.publishConnections <= 1) return this.#primary().client.publish(channel, events, options);
-    return this.#homes.publish(channel, events, options);
+    // One home per channel however it is written (`default/a`, `/default/a/`): its order is kept across all of them.
+    let path: string;
+    try {
+      path = parseChannel(channel, 'publish').path;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#homes.publish(path, events, options);
   }
 
   #primary(): PoolMember {

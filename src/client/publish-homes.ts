@@ -6,8 +6,6 @@ import type { PublishOptions } from './websocket-options';
 export interface PublishHomesOptions {
   /** The connections publishes may use now, the first one first. */
   connections(): readonly PoolMember[];
-  /** The first connection (made when there is none yet). */
-  primary(): PoolMember;
   /** Whether one more connection may be opened for publishing. */
   canGrow(): boolean;
   grow(): PoolMember;
