@@ -167,7 +167,7 @@ async function main(): Promise<void> {
   const packGrowth = loadPack.rssMB - loadNothing.rssMB;
 
   const subEvents = size(100_000, 10_000);
-  const [subBare, subLib, subNode, nodeCeiling, nodeSocketCeiling] = ONLY === 'pub' || ONLY === 'http' || ONLY === 'outbox' || ONLY === 'pool' ? [{}, {}, {}, {}, {}] : await measureTogether(tls, [
+  const [subBare, subLib, subNode, nodeCeiling, nodeSocketCeiling] = ONLY === 'pub' || ONLY === 'http' || ONLY === 'outbox' || ONLY === 'pool' || ONLY === 'coalesce' ? [{}, {}, {}, {}, {}] : await measureTogether(tls, [
     { scenario: 'sub-bare', params: { events: subEvents } },
     { scenario: 'sub-lib', params: { events: subEvents } },
     { scenario: 'sub-node', params: { events: subEvents } },
@@ -218,6 +218,12 @@ async function main(): Promise<void> {
     subscribe: await measure(tls, 'pool-subscribe', { channels: size(1_000, 1_000) }, 0, 200),
     publish: await measure(tls, 'pool-publish', { messages: size(10_000, 1_000), publishConnections: POOL_PUBLISH_CONNECTIONS }, 25),
   });
+  if (ONLY === 'coalesce') {
+    const burst = { messages: 5_000, rate: 0, coalesceMs: 10 };
+    const [off, on] = [await measure(tls, 'coalesce', { ...burst, coalesce: false }), await measure(tls, 'coalesce', { ...burst, coalesce: true })];
+    process.stdout.write(`no rate limit, burst of single-event messages: ${fmt(off.acceptedPerSecond!)} / ${fmt(on.acceptedPerSecond!)} events/s, coalescing off / on\n`);
+    return;
+  }
   if (ONLY === 'pool') {
     const { subscribe, publish } = await poolFigures();
     process.stdout.write(`1,000 channels: subscribed in ${fmt(subscribe.subscribeMs!)} ms on ${fmt(subscribe.connections!)} connections, again after a drop in ${fmt(subscribe.resubscribeMs!)} ms, ${fmt(subscribe.heapPerSubscription! / 1024, 2)} KB each\n`);

@@ -88,6 +88,21 @@ describe('a connection pool beyond one connection\'s quotas', function () {
     assert.equal(p.connections.length, 4);
   });
 
+  it('without a publish rate, learns from the first throttling: the next burst spreads, in order per channel', async () => {
+    const p = open();
+    // The first burst is handed over before AppSync throttles anything: it stays on the connection it started on.
+    await Promise.all(Array.from({ length: 60 }, (_, i) => p.publish(`default/first${i % 3}`, [i])));
+    const received = new Map<string, number[]>();
+    emulator.events.on('published', (channel, events) => received.set(channel, [...(received.get(channel) ?? []), ...events.map(Number)]));
+    const publishes: Array<Promise<unknown>> = [];
+    for (let batch = 0; batch < 40; batch++) {
+      for (let c = 0; c < 10; c++) publishes.push(p.publish(`default/next${c}`, Array.from({ length: 5 }, (_, i) => batch * 5 + i)));
+    }
+    await Promise.all(publishes);
+    for (let c = 0; c < 10; c++) assert.deepEqual(received.get(`/default/next${c}`), Array.from({ length: 200 }, (_, i) => i), `next${c} in order`);
+    assert.ok(p.connections.length > 1, `${p.connections.length} connections`);
+  });
+
   it('with publishConnections 1, publishes over one connection as a plain client does', async () => {
     const p = open(30_000, 1);
     await Promise.all(Array.from({ length: 60 }, (_, i) => p.publish(`default/ch${i % 3}`, [i])));

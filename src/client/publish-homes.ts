@@ -23,23 +23,28 @@ interface Home {
 }
 
 /**
- * Publishes a moving channel sends on its new connection before it looks again: a second's worth at AppSync's quoted
- * quota of 25 publish requests per connection (protocol.md §6, UNCERTAIN), so a connection that turns out to be
- * throttled holds at most that much of one channel.
+ * Publish requests one channel may have on its connection at once, once a connection of the pool was seen saturated
+ * (the endpoint runs at its quota). Kept small so that when AppSync throttles a connection, most of a burst is still
+ * here and can go on over another one; at AppSync's quota of 25 requests per second (quoted, protocol.md §6) five are
+ * 200 ms of one connection. Before any saturation there is no such bound: pipelining a burst with nothing limiting it
+ * is faster (a bound of 5 cost a third of a single channel's burst rate against the emulator without a quota).
  */
-const RELEASED_PER_MOVE = 25;
+const PER_CHANNEL_IN_FLIGHT = 5;
 
 /**
  * Which connection each channel publishes on. A channel stays on one connection while any of its publishes is in
  * flight, so its publishes keep their order (that connection's queue keeps them in order through throttling and
- * retries). When its connection is saturated (requests wait for the publish rate, or AppSync throttles it), the
- * channel's next publishes wait here until those in flight are answered; then the channel goes on, in order, over the
- * connection that is least busy at that moment, a new one while the pool may grow, or the same one.
+ * retries), and it has at most PER_CHANNEL_IN_FLIGHT there; the rest wait here, in order. When its connection is
+ * saturated (requests wait for the publish rate, or AppSync throttles it) and another would send sooner, the channel's
+ * next publishes wait until those in flight are answered; then the channel goes on over the connection that is least
+ * busy at that moment, a new one while the pool may grow, or the same one.
  */
 export class PublishHomes {
   readonly #options: PublishHomesOptions;
   readonly #homes = new Map<string, Home>();
   #waiting = 0;
+  /** Set for good once a connection of the pool was seen saturated: from then on a channel's publishes are bounded. */
+  #atQuota = false;
 
   constructor(options: PublishHomesOptions) {
     this.#options = options;
@@ -56,11 +61,11 @@ export class PublishHomes {
       home = { member: this.#firstFree(), inFlight: 0, moving: false, waiting: [] };
       home.member.homes++;
       this.#homes.set(channel, home);
-    } else if (home.inFlight > 0 && home.member.client.publishSaturated && this.#elsewhereSooner(home.member)) {
-      home.moving = true;
+    } else {
+      this.#checkSaturation(home);
     }
     const target = home;
-    if (!target.moving) return this.#send(channel, target, events, options);
+    if (!target.moving && target.waiting.length === 0 && target.inFlight < this.#perChannel()) return this.#send(channel, target, events, options);
     this.#waiting++;
     return new Promise<PublishResult>((resolve, reject) =>
       target.waiting.push(() => {
@@ -78,31 +83,41 @@ export class PublishHomes {
     return sent;
   }
 
-  /** The last publish in flight of a channel was answered: a moving channel goes on over the least busy connection. */
-  #answered(channel: string, home: Home): void {
-    if (--home.inFlight > 0) return;
-    const from = home.member;
-    from.homes--;
-    home.moving = false;
-    if (home.waiting.length > 0) {
-      home.member = this.#leastBusy();
-      home.member.homes++;
-      this.#release(home);
-    } else {
-      this.#homes.delete(channel);
-    }
-    this.#options.changed(from);
+  /** A channel on a saturated connection moves once its publishes there are answered, if another would send sooner. */
+  #checkSaturation(home: Home): void {
+    if (!this.#saturated(home.member) || home.moving || home.inFlight === 0) return;
+    if (this.#elsewhereSooner(home.member)) home.moving = true;
   }
 
-  /**
-   * Sends a moving channel's waiting publishes on its new connection until that one is saturated too; the rest wait for
-   * those to be answered and for the next choice of connection, so no connection is handed more than it can send soon.
-   */
-  #release(home: Home): void {
-    let released = 0;
-    do home.waiting.shift()?.();
-    while (home.waiting.length > 0 && ++released < RELEASED_PER_MOVE && !home.member.client.publishSaturated);
-    home.moving = home.waiting.length > 0;
+  #saturated(member: PoolMember): boolean {
+    const saturated = member.client.publishSaturated;
+    if (saturated) this.#atQuota = true;
+    return saturated;
+  }
+
+  #perChannel(): number {
+    return this.#atQuota ? PER_CHANNEL_IN_FLIGHT : Infinity;
+  }
+
+  /** A publish of the channel was answered: the next ones go on, over another connection when it is moving. */
+  #answered(channel: string, home: Home): void {
+    home.inFlight--;
+    this.#checkSaturation(home);
+    if (home.moving && home.inFlight > 0) return;
+    const from = home.member;
+    if (home.moving) {
+      home.moving = false;
+      from.homes--;
+      home.member = this.#leastBusy();
+      home.member.homes++;
+      this.#options.changed(from);
+    }
+    while (home.waiting.length > 0 && home.inFlight < this.#perChannel()) home.waiting.shift()?.();
+    if (home.inFlight === 0 && home.waiting.length === 0) {
+      this.#homes.delete(channel);
+      home.member.homes--;
+      this.#options.changed(home.member);
+    }
   }
 
   /** Whether a publish would leave sooner elsewhere: another connection is not saturated, or one more may be opened. */
@@ -112,7 +127,7 @@ export class PublishHomes {
 
   /** A new channel's connection: the first not saturated (the first connection while it keeps up), else as a move. */
   #firstFree(): PoolMember {
-    return this.#options.connections().find((m) => !m.client.publishSaturated) ?? this.#leastBusy();
+    return this.#options.connections().find((m) => !this.#saturated(m)) ?? this.#leastBusy();
   }
 
   /**
