@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import appsyncNodes = require('../src/nodes');
 import type { Emulator } from '../src/emulator';
-import { AUTHORIZERS, CREDENTIALS, LOGIN_POOL, SECRETS, TAB, catchAll, endpointFlow, identityEmulatorForFlows } from './support/identity-flows';
-import { collect, connectAttempts, helper, nodeRedVersion, statusTexts } from './support/node-red';
+import { AUTHORIZERS, CREDENTIALS, LOGIN_POOL, SECRETS, TAB, endpointFlow, identityEmulatorForFlows } from './support/identity-flows';
+import { catchAll, collect, connectAttempts, helper, nodeRedVersion, statusTexts } from './support/node-red';
 import { waitFor } from './support/wait';
 
 // Node-RED flows whose authorizers obtain and renew their own credentials (support/identity-flows.ts): a refusal

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import appsyncNodes = require('../src/nodes');
 import { API_KEY } from './support/fixtures';
-import { collect, helper, nodeRedVersion, statusTexts, type FlowNode } from './support/node-red';
+import { catchAll, collect, helper, nodeRedVersion, statusTexts, type FlowNode } from './support/node-red';
 import { emulatorForFlows } from './support/runtime';
 import { waitFor } from './support/wait';
 import { subscriptionStatus, type Translate } from '../src/nodes/status';
@@ -20,10 +20,6 @@ const TAB = { id: 'tab', type: 'tab', label: 'pool' };
 const endpoint = (url: string, settings: Record<string, unknown> = {}): FlowNode[] => [
   { id: 'auth', type: 'events-authorizer', authType: 'apiKey' },
   { id: 'ep', type: 'events-endpoint', url, authorizer: 'auth', reconnectBaseDelay: 0.02, reconnectMaxDelay: 0.2, ...settings },
-];
-const catchAll: FlowNode[] = [
-  { id: 'catch', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['caught']] },
-  { id: 'caught', type: 'helper', z: 'tab' },
 ];
 
 describe(`Node-RED ${nodeRedVersion}: many channels and high rates on one endpoint`, function () {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import appsyncNodes = require('../src/nodes');
 import { API_KEY } from './support/fixtures';
-import { collect, helper, nodeRedVersion, type FlowNode } from './support/node-red';
+import { catchAll, collect, helper, nodeRedVersion, type FlowNode } from './support/node-red';
 import { emulatorForFlows } from './support/runtime';
 import { waitFor } from './support/wait';
 
@@ -88,8 +88,7 @@ describe(`Node-RED ${nodeRedVersion}: presence and provenance`, () => {
       // A second node on the same channel delivers each event once too.
       { id: 's2', type: 'events-subscribe', z: 'tab', endpoint: 'ep', channel: 'default/*', channelType: 'str', output: 'json', wires: [['s2-out']] },
       { id: 's2-out', type: 'helper', z: 'tab' },
-      { id: 'catch', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['caught']] },
-      { id: 'caught', type: 'helper', z: 'tab' },
+      ...catchAll,
     ];
     await helper.load(appsyncNodes, flow, { auth: { apiKey: API_KEY } });
     await waitFor(() => emulator().stats().subscriptions === 1, 'default/*');

@@ -16,3 +16,14 @@ export function timerDelay(ms: number): number {
 export function isLimit(ms: number): boolean {
   return ms > 0;
 }
+
+/** `work`'s outcome (its rejection too), or undefined once `ms` have passed without one: the wait ends, the work goes on. */
+export async function awaitAtMost<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, timerDelay(ms), undefined)));
+  try {
+    return await Promise.race([work, gaveUp]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

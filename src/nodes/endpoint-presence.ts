@@ -1,6 +1,6 @@
 import type { Authorizer } from '../client/authorizer';
 import type { ConnectionState } from '../client/connection-state';
-import { timerDelay } from '../client/time-limit';
+import { awaitAtMost, timerDelay } from '../client/time-limit';
 import { EventsError } from '../protocol/errors';
 import type { ConnectionUser, EndpointConnection } from './endpoint-connection';
 
@@ -83,10 +83,7 @@ export class EndpointPresence implements ConnectionUser {
 
   async #sendClose(): Promise<void> {
     if (!this.#settings.close || this.#connection.state.status !== 'connected') return;
-    let timer: NodeJS.Timeout | undefined;
-    const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)));
-    await Promise.race([this.#publish(this.#settings.close), gaveUp]);
-    clearTimeout(timer);
+    await awaitAtMost(this.#publish(this.#settings.close), CLOSE_WAIT_MS);
   }
 
   async #publish(message: { channel: string; event: unknown } | undefined): Promise<void> {

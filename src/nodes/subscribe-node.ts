@@ -15,7 +15,7 @@ import { statusSetter, subscriptionStatus, type Translate } from './status';
 import { FailureReporter } from './user-status';
 import { SubscriptionSignals } from './subscription-signals';
 import { controlAction } from './control-actions';
-import { isLimit, timerDelay } from '../client/time-limit';
+import { awaitAtMost, isLimit } from '../client/time-limit';
 import type { SUBSCRIBE_SETTINGS } from '../editor/node-settings';
 import type { SettingValues } from '../editor/setting-rule';
 
@@ -178,10 +178,8 @@ export function registerSubscribeNode(RED: NodeAPI): void {
             const started = channelsOf(msg.topic).map(subscribe);
             // Waits for the acknowledgements up to the endpoint's request timeout (15 s when it has none, so that the
             // message is not held for good); a subscription still pending then keeps trying.
-            let timer: NodeJS.Timeout | undefined;
-            const acknowledged = Promise.all(started.map((h) => h.ready));
-            const waitMs = isLimit(endpointNode.requestTimeoutMs) ? timerDelay(endpointNode.requestTimeoutMs) : 15_000;
-            await Promise.race([acknowledged, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]).finally(() => clearTimeout(timer));
+            const waitMs = isLimit(endpointNode.requestTimeoutMs) ? endpointNode.requestTimeoutMs : 15_000;
+            await awaitAtMost(Promise.all(started.map((h) => h.ready)), waitMs);
             msg.subscriptions = liveChannels();
             done();
             return;

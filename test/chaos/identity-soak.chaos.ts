@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import appsyncNodes = require('../../src/nodes');
-import { AUTHORIZERS, CREDENTIALS, SECRETS, TAB, catchAll, endpointFlow, identityEmulatorForFlows } from '../support/identity-flows';
-import { collect, helper, nodeRedVersion, statusTexts } from '../support/node-red';
+import { AUTHORIZERS, CREDENTIALS, SECRETS, TAB, endpointFlow, identityEmulatorForFlows } from '../support/identity-flows';
+import { catchAll, collect, helper, nodeRedVersion, statusTexts } from '../support/node-red';
 import { sleep, waitFor } from '../support/wait';
 import { record } from './support/report';
 

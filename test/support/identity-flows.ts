@@ -37,11 +37,6 @@ export function endpointFlow(emulator: Emulator, auth: string): FlowNode[] {
   ];
 }
 
-export const catchAll: FlowNode[] = [
-  { id: 'catch', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['caught']] },
-  { id: 'caught', type: 'helper', z: 'tab' },
-];
-
 /**
  * The hooks of a suite of flows against an emulator with the identity stand-ins (a user, two app clients, two identity
  * pools; tokens that live 10 s), which the AWS SDK reaches through its standard endpoint settings. Returns the current

@@ -122,3 +122,9 @@ export function connectAttempts(endpointId: string): () => number {
   });
   return () => attempts;
 }
+
+/** A Catch node for the whole tab 'tab', wired to the helper node 'caught'. */
+export const catchAll: FlowNode[] = [
+  { id: 'catch', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['caught']] },
+  { id: 'caught', type: 'helper', z: 'tab' },
+];
