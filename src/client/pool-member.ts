@@ -13,4 +13,3 @@ export interface PoolMember {
 
 /** AppSync's answer to a subscription beyond the connection's quota (quoted as 200, not documented). */
 export const isFull = (error: EventsError) => error.errorType === 'MaxSubscriptionsReachedError';
-

@@ -55,7 +55,7 @@ export class EventsWebSocketClient {
     return this.#parts.publishes.sentPerSecond.perSecond();
   }
 
-  /** Connected, and a publish now would wait for the publish rate or for throttling to pass. */
+  /** Up (or opening for the first time), and a publish now would wait for the publish rate or for throttling to pass. */
   get publishSaturated(): boolean {
     return this.#parts.publishes.saturated;
   }

@@ -18,7 +18,7 @@ import { ENDPOINT_SETTINGS } from '../editor/node-settings';
 import { SourceSequences } from '../client/source-sequences';
 import { isEnvelope } from '../protocol/envelope';
 import { EndpointPresence } from './endpoint-presence';
-import { defaultSourceId, presenceSettings } from './endpoint-source';
+import { defaultSourceId, presenceMessages } from './endpoint-source';
 import { chosen, type SettingValues } from '../editor/setting-rule';
 
 /** An events-endpoint as a flow saves it (src/editor/node-settings.ts): delays in seconds, `tls` and `proxy` the ids of core config nodes. */
@@ -45,12 +45,12 @@ export interface EndpointNode extends Node {
   outboxError: EventsError | undefined;
   /** The authorizer of `authorizerNodeId` (or of this endpoint when absent) for this endpoint's region. */
   authorizer(authorizerNodeId?: string): Authorizer;
+  /** The same, looked up at each use, so that a missing authorizer fails the operation, not the deploy. */
+  lazyAuthorizer(authorizerNodeId?: string): Authorizer;
   /** Names this gateway in presence messages and envelopes (`sourceId`, or one made from the host and user directory). */
   sourceId: string;
   /** The `seq` of each channel this gateway's envelopes are published on; on disk with the file store. */
   sequences: SourceSequences;
-  /** The same, looked up at each use, so that a missing authorizer fails the operation, not the deploy. */
-  lazyAuthorizer(authorizerNodeId?: string): Authorizer;
 }
 
 /** The files of one endpoint config (named by its id), under the user directory: two endpoints never share one. */
@@ -95,6 +95,9 @@ function openOutbox(RED: NodeAPI, node: EndpointNode, def: EndpointDef, options:
 /** Counts found in envelopes still in the outbox after a crash: their numbers are taken, whatever the sequence file says. */
 function raiseSequences(node: EndpointNode, channel: string, events: readonly string[]): void {
   for (const text of events) {
+    // The publish node writes an envelope with `id` first (publish-node.ts `wrap`): other stored events are not parsed
+    // again at start, on top of the outbox's own reading.
+    if (!text.startsWith('{"id":')) continue;
     try {
       const event: unknown = JSON.parse(text);
       if (isEnvelope(event) && event.src === node.sourceId) node.sequences.atLeast(channel, event.seq);
@@ -105,12 +108,13 @@ function raiseSequences(node: EndpointNode, channel: string, events: readonly st
 }
 
 /** Birth, close and heartbeat messages, when the endpoint has a birth or close channel. */
-function startPresence(node: EndpointNode, def: EndpointDef): EndpointPresence | undefined {
+function startPresence(node: EndpointNode, def: EndpointDef, autoConnect: boolean): EndpointPresence | undefined {
   const connection = node.connection;
   if (!connection) return undefined;
   try {
-    const settings = presenceSettings(def, node.sourceId, seconds(def.heartbeatInterval, ENDPOINT_SETTINGS.heartbeatInterval.value), () => node.authorizer());
-    if (!settings) return undefined;
+    const messages = presenceMessages(def, node.sourceId);
+    if (!messages) return undefined;
+    const settings = { ...messages, heartbeatMs: seconds(def.heartbeatInterval, ENDPOINT_SETTINGS.heartbeatInterval.value), connectAtStart: autoConnect, authorizer: () => node.authorizer() };
     const presence = new EndpointPresence(`${node.id}:presence`, connection, settings, (err) => node.warn(`presence message not published: ${err.message}`));
     presence.start();
     return presence;
@@ -148,6 +152,11 @@ function settingNumber(value: number | string | undefined): number | undefined {
 function positive(value: number | string | undefined, fallback: number): number {
   const n = settingNumber(value);
   return n !== undefined && n > 0 ? n : fallback;
+}
+
+/** A count of things (requests, connections): a whole number of at least 1. */
+function count(value: number | string | undefined, fallback: number): number {
+  return Math.max(1, Math.floor(positive(value, fallback)));
 }
 
 function seconds(value: number | string | undefined, fallback: number): number {
@@ -212,7 +221,7 @@ export function registerEndpointNode(RED: NodeAPI): void {
       authRetryDelayMs: seconds(def.authRetryDelay, ENDPOINT_SETTINGS.authRetryDelay.value),
       requestTimeoutMs: node.requestTimeoutMs,
       connectTimeoutMs: node.requestTimeoutMs,
-      queueSize: Math.max(1, Math.floor(positive(def.queueSize, ENDPOINT_SETTINGS.queueSize.value))),
+      queueSize: count(def.queueSize, ENDPOINT_SETTINGS.queueSize.value),
       publishRate: Math.max(0, settingNumber(def.publishRate) ?? ENDPOINT_SETTINGS.publishRate.value),
       network: node.network,
       autoConnect: def.autoConnect ?? ENDPOINT_SETTINGS.autoConnect.value,
@@ -221,8 +230,9 @@ export function registerEndpointNode(RED: NodeAPI): void {
     node.connection = new EndpointConnection({
       webSocket: () => new EventsWebSocketClient(endpoints, { connect: node.lazyAuthorizer() }, options),
       pool: {
-        maxSubscriptionsPerConnection: settingNumber(def.maxSubscriptionsPerConnection) !== undefined ? Math.max(1, Math.floor(positive(def.maxSubscriptionsPerConnection, 1))) : undefined,
-        publishConnections: Math.max(1, Math.floor(positive(def.publishConnections, ENDPOINT_SETTINGS.publishConnections.value))),
+        // Blank: learnt from AppSync's first refusal (connection-pool.ts).
+        maxSubscriptionsPerConnection: settingNumber(def.maxSubscriptionsPerConnection) === undefined ? undefined : count(def.maxSubscriptionsPerConnection, 1),
+        publishConnections: count(def.publishConnections, ENDPOINT_SETTINGS.publishConnections.value),
       },
       rest: () => new EventsRestClient(endpoints, node.lazyAuthorizer(), { logger: options.logger, requestTimeoutMs: options.requestTimeoutMs, network: node.network, publishRate: options.publishRate }),
     });
@@ -232,7 +242,7 @@ export function registerEndpointNode(RED: NodeAPI): void {
     node.sequences = new SourceSequences({ path: fileStore ? endpointFile(RED, node, 'sequences') + '.json' : undefined, log: options.logger });
     node.outbox = fileStore ? openOutbox(RED, node, def, options) : undefined;
     for (const stored of node.outbox?.outbox.recovered ?? []) raiseSequences(node, stored.channel, stored.events);
-    const presence = startPresence(node, def);
+    const presence = startPresence(node, def, options.autoConnect);
 
     node.on('close', (_removed: boolean, done: () => void) => {
       void (async () => {

@@ -1,5 +1,4 @@
 import type { NodeAPI } from 'node-red';
-import type { Authorizer } from '../client/authorizer';
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { parseChannel } from '../protocol/channel';
@@ -31,10 +30,9 @@ function presenceMessage(channel: string | undefined, text: string | undefined, 
   return { channel: parseChannel(channel.trim(), 'publish').path, event: presenceEvent(text, sourceId, status, setting) };
 }
 
-/** The birth, close and heartbeat settings of an endpoint; undefined when it sends neither message. Throws on a bad channel or payload. */
-export function presenceSettings(def: EndpointDef, sourceId: string, heartbeatMs: number, authorizer: () => Authorizer): PresenceSettings | undefined {
+/** The birth and close messages of an endpoint; undefined when it sends neither. Throws on a bad channel or payload. */
+export function presenceMessages(def: EndpointDef, sourceId: string): Pick<PresenceSettings, 'birth' | 'close'> | undefined {
   const birth = presenceMessage(def.birthChannel, def.birthPayload, sourceId, 'online', 'birth message');
   const close = presenceMessage(def.closeChannel, def.closePayload, sourceId, 'offline', 'close message');
-  if (!birth && !close) return undefined;
-  return { birth, close, heartbeatMs, connectAtStart: def.autoConnect !== false, authorizer };
+  return birth || close ? { birth, close } : undefined;
 }
