@@ -57,8 +57,11 @@ export const CREDENTIAL_FIELDS = {
 export type CredentialKey = keyof typeof CREDENTIAL_FIELDS;
 export const CREDENTIAL_KEYS = Object.keys(CREDENTIAL_FIELDS).filter((k): k is CredentialKey => k in CREDENTIAL_FIELDS);
 
-/** An endpoint URL as the dialog takes it: http(s) or ws(s), or an environment variable `${NAME}` read at deploy. */
-const ENDPOINT_URL = /^(https?|wss?):\/\/\S+$|^\$\{\w+\}$/;
+/** An environment variable `${NAME}` as a setting's value: Node-RED reads it at deploy. */
+export const ENV_REFERENCE = /^\$\{\w+\}$/;
+
+/** An endpoint URL as the dialog takes it: http(s) or ws(s), or an environment variable read at deploy. */
+const ENDPOINT_URL = new RegExp(`^(https?|wss?)://\\S+$|${ENV_REFERENCE.source}`);
 
 const seconds = (ms: number) => ms / 1000;
 

@@ -112,7 +112,8 @@ async function main(): Promise<void> {
     if (!clientId) fail('--client takes ID or ID:SECRET');
     return { clientId, clientSecret: secret.length ? secret.join(':') : undefined };
   });
-  if (integer(values['max-subscriptions'], '--max-subscriptions') === 0) fail('--max-subscriptions must be at least 1');
+  const maxSubscriptions = integer(values['max-subscriptions'], '--max-subscriptions');
+  if (maxSubscriptions === 0) fail('--max-subscriptions must be at least 1');
   const tokenTtl = integer(values['token-ttl'], '--token-ttl');
   if (tokenTtl === 0) fail('--token-ttl must be at least 1 second');
   let config: ApiConfig = {};
@@ -141,7 +142,7 @@ async function main(): Promise<void> {
     tokenTtlSeconds: tokenTtl,
     keepAliveIntervalMs: integer(values['ka-interval'], '--ka-interval'),
     connectionTimeoutMs: integer(values['connection-timeout'], '--connection-timeout'),
-    maxSubscriptionsPerConnection: integer(values['max-subscriptions'], '--max-subscriptions') ?? config.maxSubscriptionsPerConnection,
+    maxSubscriptionsPerConnection: maxSubscriptions ?? config.maxSubscriptionsPerConnection,
     publishRequestsPerSecond: integer(values['publish-rate'], '--publish-rate') ?? config.publishRequestsPerSecond,
   };
   if (values['tls-cert'] && values['tls-key']) {

@@ -1,5 +1,5 @@
 import { dialogDefaults, type DialogNode } from '../browser/dialog-defaults';
-import { ENDPOINT_SETTINGS } from '../node-settings';
+import { ENDPOINT_SETTINGS, ENV_REFERENCE } from '../node-settings';
 import { wireTestConnection } from './test-connection';
 
 const TAB_IDS = ['connection', 'security', 'queue', 'presence', 'advanced'] as const;
@@ -50,7 +50,7 @@ export function registerEndpointEditor(): void {
       $('#node-config-input-url')
         .on('change keyup', function () {
           const url = String($(this).val());
-          $('.appsync-row-tls').toggle(/^(https|wss):/i.test(url) || /^\$\{\w+\}$/.test(url));
+          $('.appsync-row-tls').toggle(/^(https|wss):/i.test(url) || ENV_REFERENCE.test(url));
         })
         .trigger('change');
       wireTestConnection(this);
