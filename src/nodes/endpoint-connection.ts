@@ -1,14 +1,13 @@
-import type { Authorizer } from '../client/authorizer';
+import type { Authorizer, Transport } from '../client/authorizer';
 import type { ConnectionState, SubscriptionState } from '../client/connection-state';
 import type { EventsRestClient } from '../client/rest-client';
 import { ConnectionPool } from '../client/connection-pool';
+import type { EndpointOutbox, PublishOrigin, PublishSending } from '../client/outbox/endpoint-outbox';
 import type { EventsWebSocketClient, Subscription } from '../client/websocket-client';
 import type { EventsError } from '../protocol/errors';
 import type { EncodedEvents } from '../protocol/encoding';
 import type { PublishResult } from '../protocol/publish-result';
 import { EndpointStats, type EndpointStatsReport } from './endpoint-stats';
-
-export type PublishTransport = 'websocket' | 'http';
 
 /** A flow node that uses the endpoint's connection. */
 export interface ConnectionUser {
@@ -61,13 +60,18 @@ interface Clients {
  * races a closing socket (node-red#3927, fixed in core by PR #3992). Flow nodes that subscribe to the same
  * channel with the same authorizer share one server subscription (AppSync limits subscriptions per connection).
  */
-export class EndpointConnection {
+export class EndpointConnection implements PublishSending {
   /** What `getStats` reports: kept for the life of the endpoint node, across the client sets of redeploys. */
   readonly stats = new EndpointStats();
   readonly #factory: ClientFactory;
   readonly #users = new Map<string, ConnectionUser>();
   readonly #subscriptionWatchers = new Set<() => void>();
   #clients: Clients = { channels: new Map() };
+  /**
+   * The endpoint's file publish queue (`queueStore` file), set by the endpoint node: publishes that name their origin
+   * are stored in it, and it sends them through `publish`. Without it, the connections' own queues hold them in memory.
+   */
+  store: EndpointOutbox | undefined;
   /** Runs before a graceful disconnect closes the socket: the endpoint's close message (endpoint-presence.ts). */
   beforeDisconnect: (() => Promise<void>) | undefined;
 
@@ -112,9 +116,14 @@ export class EndpointConnection {
     return this.#clients.rest;
   }
 
-  /** Publishes over the chosen transport, with the node's authorizer (the endpoint's when undefined). */
-  publish(channel: string, events: readonly unknown[] | EncodedEvents, options: { transport: PublishTransport; authorizer?: Authorizer }): Promise<PublishResult> {
-    const { transport, authorizer } = options;
+  /**
+   * Publishes over the chosen transport, with the node's authorizer (the endpoint's when undefined). A publish that
+   * names its `origin` goes into the store when the endpoint has one, and is answered once AppSync acknowledges it;
+   * the store sends it back through here without one. Otherwise the connections queue it in memory until it can go.
+   */
+  publish(channel: string, events: readonly unknown[] | EncodedEvents, options: { transport: Transport; authorizer?: Authorizer; origin?: PublishOrigin }): Promise<PublishResult> {
+    const { transport, authorizer, origin } = options;
+    if (this.store && origin) return this.store.publish(channel, events, transport, origin);
     return transport === 'http' ? this.rest().publish(channel, events, { authorizer }) : this.webSocket().publish(channel, events, { authorizer });
   }
 

@@ -11,7 +11,8 @@ import { EventsError } from '../protocol/errors';
 import type { AuthorizerNode } from './authorizer-node';
 import { EndpointConnection } from './endpoint-connection';
 import { endpointSettings } from './endpoint-settings';
-import { EndpointOutbox } from './endpoint-outbox';
+import { EndpointOutbox } from '../client/outbox/endpoint-outbox';
+import { credentialProbe } from '../client/credential-probe';
 import { diskErrorWords } from '../client/outbox/disk-error';
 import type { NetworkSettings } from '../client/network';
 import { ENDPOINT_SETTINGS } from '../editor/node-settings';
@@ -29,8 +30,6 @@ export interface EndpointDef extends NodeDef, Omit<SettingValues<typeof ENDPOINT
 
 export interface EndpointNode extends Node {
   connection: EndpointConnection | undefined;
-  /** The file publish queue, with `queueStore` file. */
-  outbox: EndpointOutbox | undefined;
   endpoints: Endpoints | undefined;
   /** TLS settings and proxy of every connection the endpoint makes, AWS calls of its authorizers included. */
   network: NetworkSettings;
@@ -59,7 +58,8 @@ function endpointFile(RED: NodeAPI, node: Node, name: string): string {
   return join(typeof userDir === 'string' && userDir ? userDir : join(homedir(), '.node-red'), 'appsync-events', `${name}-${node.id}`);
 }
 
-function openOutbox(RED: NodeAPI, node: EndpointNode, def: EndpointDef, options: { logger: Logger; queueSize: number; authRetryDelayMs: number }): EndpointOutbox | undefined {
+/** The endpoint connection's file store (`queueStore` file), or undefined with `outboxError` set when it cannot be opened. */
+function openOutbox(RED: NodeAPI, node: EndpointNode, def: EndpointDef, endpoints: Endpoints, connection: EndpointConnection, options: { logger: Logger; queueSize: number; authRetryDelayMs: number }): EndpointOutbox | undefined {
   const path = endpointFile(RED, node, 'outbox') + '.jsonl';
   try {
     const outbox = new EndpointOutbox({
@@ -69,18 +69,9 @@ function openOutbox(RED: NodeAPI, node: EndpointNode, def: EndpointDef, options:
       whenFull: chosen(ENDPOINT_SETTINGS.queueFull, def.queueFull),
       authRetryDelayMs: options.authRetryDelayMs,
       log: options.logger,
-      window: (transport) => (transport === 'websocket' && node.connection?.state.status === 'connected' ? 32 : 1),
-      credentialWorks: (authorizerId) => credentialWorks(node, authorizerId),
-      deliver: (channel, events, transport, authorizerId) => {
-        const connection = node.connection;
-        if (!connection) return Promise.reject(new EventsError({ errorType: 'ClientClosed', message: 'the endpoint is closed' }));
-        // A stored publish names its node's authorizer; it is looked up as it is sent (the node may be gone by then).
-        try {
-          return connection.publish(channel, events, { transport, authorizer: authorizerId ? node.authorizer(authorizerId) : undefined });
-        } catch (err) {
-          return Promise.reject(err);
-        }
-      },
+      sending: connection,
+      authorizerById: (id) => node.authorizer(id),
+      probe: credentialProbe(endpoints, node.network, node.lazyAuthorizer()),
     });
     node.log(`publish outbox: ${path}`);
     return outbox;
@@ -121,24 +112,6 @@ function startPresence(node: EndpointNode, def: EndpointDef, autoConnect: boolea
   } catch (err) {
     node.error(err instanceof Error ? err.message : String(err));
     return undefined;
-  }
-}
-
-/**
- * Whether a credential is accepted, to tell a refused credential from a refused channel (an HTTP 401 says neither):
- * the endpoint's own when its WebSocket is open, else a connection opened with it and closed again.
- */
-async function credentialWorks(node: EndpointNode, authorizerId: string | undefined): Promise<boolean> {
-  if (!authorizerId && node.connection?.state.status === 'connected') return true;
-  if (!node.endpoints) return false;
-  const probe = new EventsWebSocketClient(node.endpoints, { connect: node.authorizer(authorizerId) }, { network: node.network, autoConnect: false, reconnectBaseDelayMs: 60_000 });
-  try {
-    await probe.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await probe.disconnect(false);
   }
 }
 
@@ -240,14 +213,15 @@ export function registerEndpointNode(RED: NodeAPI): void {
     const fileStore = chosen(ENDPOINT_SETTINGS.queueStore, def.queueStore) === 'file';
     node.sourceId = def.sourceId?.trim() || defaultSourceId(RED);
     node.sequences = new SourceSequences({ path: fileStore ? endpointFile(RED, node, 'sequences') + '.json' : undefined, log: options.logger });
-    node.outbox = fileStore ? openOutbox(RED, node, def, options) : undefined;
-    for (const stored of node.outbox?.outbox.recovered ?? []) raiseSequences(node, stored.channel, stored.events);
+    const outbox = fileStore ? openOutbox(RED, node, def, endpoints, node.connection, options) : undefined;
+    node.connection.store = outbox;
+    for (const stored of outbox?.outbox.recovered ?? []) raiseSequences(node, stored.channel, stored.events);
     const presence = startPresence(node, def, options.autoConnect);
 
     node.on('close', (_removed: boolean, done: () => void) => {
       void (async () => {
         await presence?.stop();
-        await node.outbox?.close();
+        await outbox?.close();
         await node.sequences.settled();
         await node.connection?.close();
       })().finally(done);

@@ -15,14 +15,14 @@ import { PublishCoalescer } from './publish-coalescer';
 import { controlAction } from './control-actions';
 import { PUBLISH_SETTINGS } from '../editor/node-settings';
 import { chosen, type SettingValues } from '../editor/setting-rule';
-import { storableMessage, type PublishMeta, type ReplayTarget } from './endpoint-outbox';
+import { readStoredMessages, storedMessages } from './stored-messages';
 
 /** An events-publish as a flow saves it (src/editor/node-settings.ts). */
 export interface PublishDef extends NodeDef, Omit<SettingValues<typeof PUBLISH_SETTINGS>, 'name' | 'endpoint'> {
   endpoint: string;
 }
 
-interface PublishNode extends Node, ReplayTarget {
+interface PublishNode extends Node {
   onConnectionState(state: ConnectionState): void;
 }
 
@@ -68,20 +68,14 @@ export function registerPublishNode(RED: NodeAPI): void {
     };
     connection.register(node);
 
-    const outbox = endpointNode.outbox;
-    // With the file store every publish goes through the outbox, carrying what a restart needs to finish it.
-    const publish = (channel: string, events: readonly unknown[], messages: NodeMessageInFlow[]): Promise<PublishResult> => {
-      if (outbox) {
-        const meta: PublishMeta = { node: node.id, authorizer: def.authorizer || undefined, messages: messages.map((m) => storableMessage(m)), perEvent: messages.length > 1 };
-        return outbox.publish(channel, events, transport, meta);
-      }
-      return connection.publish(channel, events, { transport, authorizer });
-    };
+    const store = connection.store;
+    // With the file store every publish is stored, carrying what a restart needs to finish it.
+    const publish = (channel: string, events: readonly unknown[], messages: NodeMessageInFlow[]): Promise<PublishResult> =>
+      connection.publish(channel, events, { transport, authorizer, origin: store && { node: node.id, authorizer: def.authorizer || undefined, record: storedMessages(messages) } });
 
     const coalescer = def.coalesce ? new PublishCoalescer<NodeMessageInFlow>(publish, Number(def.coalesceMs) || PUBLISH_SETTINGS.coalesceMs.value) : undefined;
 
-    node.replayed = (meta, channel, outcome) => replayed(node, meta, channel, outcome);
-    outbox?.attach(node.id, node);
+    store?.attach(node.id, { authorizerId: def.authorizer || undefined, authorizer, replayed: (record, channel, outcome) => replayed(node, record, channel, outcome) });
 
     /** The event in its envelope: its id is kept with it in the file store, so every resend carries the same one. */
     const wrap = (channel: string, data: unknown): Envelope => ({ id: randomUUID(), src: endpointNode.sourceId, seq: endpointNode.sequences.next(channel), ts: Date.now(), channel, data });
@@ -106,8 +100,8 @@ export function registerPublishNode(RED: NodeAPI): void {
         const events = def.envelope ? given.map((data) => wrap(channel, data)) : given;
         const started = Date.now();
         const pending = coalescer && !batch ? coalescer.add(channel, events[0], msg) : publish(channel, events, [msg]);
-        if (outbox) {
-          const queued = outbox.outbox.size;
+        if (store) {
+          const queued = store.outbox.size;
           if (queued > 1 || connection.state.status !== 'connected') show({ fill: 'yellow', shape: 'ring', text: t('appsync.status.queued-disk', { count: queued }) });
         } else if (transport === 'websocket' && connection.state.status !== 'connected') {
           const queued = connection.webSocket().queuedPublishes;
@@ -147,7 +141,7 @@ export function registerPublishNode(RED: NodeAPI): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       void (async () => {
         await coalescer?.flush();
-        outbox?.detach(node.id);
+        store?.detach(node.id);
         await connection.deregister(node);
       })().finally(done);
     });
@@ -160,7 +154,8 @@ export function registerPublishNode(RED: NodeAPI): void {
  * The answer to a publish stored by a previous run (before a restart or a crash): its message (or each event's
  * message, when they were batched) goes out with `msg.publishResult` and `msg.appsync.replayed`, or to Catch.
  */
-function replayed(node: Node, meta: PublishMeta, channel: string, outcome: PublishResult | EventsError): void {
+function replayed(node: Node, record: Record<string, unknown>, channel: string, outcome: PublishResult | EventsError): void {
+  const meta = readStoredMessages(record);
   meta.messages.forEach((stored, index) => {
     const appsync: unknown = stored.appsync;
     const msg: NodeMessage = { ...stored, appsync: { ...(typeof appsync === 'object' && appsync !== null ? appsync : {}), replayed: true } };
