@@ -58,4 +58,13 @@ describe(`Node-RED ${nodeRedVersion}: the endpoint dialog's Test connection rout
     const bad = await post({ authorizer: 'auth' });
     assert.equal(bad.status, 400);
   });
+
+  it("refuses a token the node obtains itself for an auth type that does not take it, by the dialog's own rule", async () => {
+    await helper.load(appsyncNodes, flow(), { auth: { apiKey: API_KEY } });
+    const lambda = await post({ url: emulator.httpUrl, authorizer: 'auth', authorizerDef: { authType: 'lambda', tokenSource: 'clientCredentials', tokenUrl: 'https://idp.example/oauth2/token', clientId: 'c' }, credentials: { clientSecret: 's' } });
+    assert.equal(lambda.answer.code, 'InvalidConfiguration');
+    assert.equal(lambda.answer.message, 'InvalidConfiguration: a token from clientCredentials is for userPool or oidc authorization, not lambda');
+    const oidc = await post({ url: emulator.httpUrl, authorizer: 'auth', authorizerDef: { authType: 'oidc', tokenSource: 'cognito' }, credentials: {} });
+    assert.equal(oidc.answer.message, 'InvalidConfiguration: a token from cognito is for userPool authorization, not oidc');
+  });
 });

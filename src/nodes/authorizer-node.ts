@@ -10,7 +10,7 @@ import { CognitoUserPoolSession } from '../client/identity/cognito-user-pool';
 import { EventsError } from '../protocol/errors';
 import { networkKey, type NetworkSettings } from '../client/network';
 import { evaluateProperty, readContext } from './evaluate';
-import { AUTHORIZER_SETTINGS, CREDENTIAL_FIELDS, type AuthType, type CredentialKey, type TokenSource } from '../editor/node-settings';
+import { AUTHORIZER_SETTINGS, CREDENTIAL_FIELDS, type AuthType, type CredentialKey, RENEWING_SOURCES, type TokenSource } from '../editor/node-settings';
 import { chosen, type SettingValues } from '../editor/setting-rule';
 
 type GivenTokenSource = Exclude<TokenSource, 'cognito' | 'clientCredentials'>;
@@ -92,13 +92,15 @@ export function authorizerFactory(
     };
   };
   const tokenAuthorizer = (network: NetworkSettings | undefined): Authorizer => {
+    // The same rule as the dialog's: a token the node obtains itself is for the auth types that accept it.
+    const offeredFor = RENEWING_SOURCES[source];
+    if (offeredFor && !offeredFor.includes(authType)) throw new EventsError({ errorType: 'InvalidConfiguration', message: `a token from ${source} is for ${offeredFor.join(' or ')} authorization, not ${authType}` });
     if (source === 'cognito') {
       const session = login(network);
       if (!session) throw new EventsError({ errorType: 'InvalidConfiguration', message: 'a Cognito login is for Cognito user pool authorization' });
       return authTokenAuthorizer(session.provider(def.tokenUse === 'access' ? 'access' : 'id'));
     }
     if (source === 'clientCredentials') {
-      if (authType === 'apiKey') throw new EventsError({ errorType: 'InvalidConfiguration', message: 'client credentials give a token, not an API key' });
       return authTokenAuthorizer(clientCredentialsTokens({ tokenUrl: def.tokenUrl ?? '', clientId: def.clientId ?? '', clientSecret: credentials.clientSecret ?? '', scope: def.scope, network }));
     }
     return authType === 'apiKey' ? apiKeyAuthorizer(secret('apiKey', 'API key')) : authTokenAuthorizer(secret('token', 'token'));
