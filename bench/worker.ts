@@ -6,8 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectionPool, Events, apiKeyAuthorizer, type EventsWebSocketClient } from '../src/client';
-import { OutboxSender } from '../src/client/outbox/outbox-sender';
+import { EndpointOutbox } from '../src/client/outbox/endpoint-outbox';
 import { PublishOutbox } from '../src/client/outbox/publish-outbox';
+import { EndpointConnection } from '../src/nodes/endpoint-connection';
 import { endpointNodes, place, startNodeRed, TAB } from './node-red-runtime';
 import { EVENT, EVENT_TEXT, type DriverMessage, type EmulatorCommand, type WorkerJob } from './protocol';
 import { percentile } from './stats';
@@ -156,16 +157,19 @@ async function backlog(job: WorkerJob, store: 'file' | 'memory'): Promise<Values
       await Promise.all(answers);
     };
   } else {
-    const outbox = new PublishOutbox({ path: join(dir, 'outbox.jsonl'), maxRequests: 1_000_000, maxBytes: 2 ** 40, whenFull: 'reject', log: silent });
+    // The product's stored path: the endpoint connection's own outbox, sent back through the connection (one
+    // connection, as the memory store's client), the events kept as the JSON texts they were stored as.
+    const connection = new EndpointConnection({ webSocket: () => client, rest: () => new Events(job.emulator.httpUrl).createRestClient(apiKeyAuthorizer(job.emulator.apiKey)), pool: { publishConnections: 1 } });
+    const outbox = new EndpointOutbox({ path: join(dir, 'outbox.jsonl'), maxRequests: 1_000_000, maxBytes: 2 ** 40, whenFull: 'reject', authRetryDelayMs: 60_000, log: silent, sending: connection, authorizerById: () => apiKeyAuthorizer(job.emulator.apiKey), probe: () => Promise.resolve(true) });
     const texts = payload.map((e) => JSON.stringify(e));
-    await pipelined(requests, 1_000, () => outbox.add({ channel: '/default/backlog', events: texts, transport: 'websocket', meta: {} }, () => false));
+    await pipelined(requests, 1_000, () => outbox.outbox.add({ channel: '/default/backlog', events: texts, transport: 'websocket', meta: { node: 'bench' } }, () => false));
     queuedAt = performance.now();
-    const sender = new OutboxSender({ outbox, deliver: (p) => client.publish(p.channel, p.events.map((e): unknown => JSON.parse(e))), settled: () => {}, log: silent });
     drained = async () => {
       await client.connect();
-      sender.start();
-      await until(() => outbox.size === 0, 'the outbox to drain', 170_000);
+      outbox.attach('bench', { replayed: () => {} });
+      await until(() => outbox.outbox.size === 0, 'the outbox to drain', 170_000);
       await outbox.close();
+      await connection.close();
     };
   }
   const heapQueued = heapMB();
