@@ -1,5 +1,6 @@
-import { closeSync, fstatSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { open, unlink } from 'node:fs/promises';
+// fs.promises is read at first use: node:fs/promises costs about 1.6 ms at load (bench section 0), which an endpoint
+// without the file store need not pay.
+import { closeSync, fstatSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync, promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
@@ -40,7 +41,7 @@ export async function writeCopy(path: string, text: string): Promise<string> {
   const temp = `${path}.tmp`;
   const bytes = Buffer.from(text, 'utf8');
   try {
-    const handle = await open(temp, 'w');
+    const handle = await fs.open(temp, 'w');
     try {
       await handle.writeFile(bytes);
       await handle.sync();
@@ -50,7 +51,7 @@ export async function writeCopy(path: string, text: string): Promise<string> {
       await handle.close();
     }
   } catch (err) {
-    await unlink(temp).catch(() => {});
+    await fs.unlink(temp).catch(() => {});
     throw err;
   }
   return temp;
