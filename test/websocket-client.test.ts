@@ -250,6 +250,21 @@ describe('WebSocket client against the emulator', () => {
     assert.equal(sub.state.status, 'pending');
   });
 
+  it("survives an authorizer that throws from renew and expiresAt (its config node removed): the refusal is reported, the socket handler never throws", async () => {
+    const gone = () => {
+      throw new EventsError({ errorType: 'InvalidConfiguration', message: 'the authorizer is gone' });
+    };
+    const refused: Authorizer = Object.assign(apiKeyAuthorizer('da2-wrongwrongwrongwrongwrong'), { renew: gone, expiresAt: gone });
+    const client = track(new Events(emulator.httpUrl).createWebSocketClient(refused, { ...FAST, authRetryDelayMs: 60_000 }));
+    const states = recordStates(client);
+    await assert.rejects(client.connect(), (err: EventsError) => err.errorType === 'InvalidConfiguration');
+    assert.ok(states.some((s) => s.status === 'failed' && s.error.errorType === 'InvalidConfiguration'), JSON.stringify(states));
+    const accepted: Authorizer = Object.assign(apiKeyAuthorizer(API_KEY), { expiresAt: gone });
+    const other = track(new Events(emulator.httpUrl).createWebSocketClient(accepted, FAST));
+    await other.subscribe('default/a').ready;
+    assert.equal(other.state.status, 'connected', 'a credential whose expiry cannot be read is not replaced early');
+  });
+
   it('retries a refused connection slowly and recovers when the credential becomes valid', async () => {
     let key = 'da2-wrongwrongwrongwrongwrong';
     const client = track(new Events(emulator.httpUrl).createWebSocketClient(apiKeyAuthorizer(() => key), { ...FAST, authRetryDelayMs: 200 }));

@@ -55,9 +55,18 @@ export class ConnectionReplacement {
   schedule(authorization: AuthorizationHeaders | undefined): void {
     clearTimeout(this.#rotation.timer);
     const now = Date.now();
-    const expiresAt = authorization ? this.parts.shared.authorizers.connect.expiresAt?.(authorization) : undefined;
+    const expiresAt = authorization ? this.#expiresAt(authorization) : undefined;
     const at = rotationTime(now, expiresAt, this.parts.shared.options.maxConnectionDurationMs);
     this.#rotation.timer = setTimeout(() => this.#rotate(), timerDelay(at - now));
+  }
+
+  /** When the connection's credential stops being accepted, if its authorizer knows; one that throws does not know. */
+  #expiresAt(authorization: AuthorizationHeaders): number | undefined {
+    try {
+      return this.parts.shared.authorizers.connect.expiresAt?.(authorization);
+    } catch {
+      return undefined;
+    }
   }
 
   /** A socket that is not the current one ended: the replacement that failed to open, or the retired one. */

@@ -25,5 +25,11 @@ export function refusesCredential(error: EventsError): boolean {
 export function renewalFor(attempt: AuthorizedAttempt, authorizer: Authorizer, error: EventsError): Promise<boolean> | undefined {
   if (attempt.renewed || !attempt.authorization || !authorizer.renew || !refusesCredential(error)) return undefined;
   attempt.renewed = true;
-  return authorizer.renew(attempt.authorization);
+  // An authorizer is the caller's code: one that throws (a Node-RED authorizer node removed by a redeploy) fails the
+  // renewal like one that rejects, never the socket handler that asked for it.
+  try {
+    return authorizer.renew(attempt.authorization);
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
