@@ -22,8 +22,9 @@ export interface PublishOrigin {
   record: Record<string, unknown>;
 }
 
-/** A flow node that stores publishes: its authorizer, and where the answers of a previous run's publishes go. */
+/** A flow node that stores publishes: its own authorizer, if it has one, and where the answers of a previous run's publishes go. */
 export interface OutboxUser {
+  readonly authorizerId?: string;
   readonly authorizer?: Authorizer;
   replayed(record: Record<string, unknown>, channel: string, outcome: PublishResult | EventsError): void;
 }
@@ -51,10 +52,11 @@ const CLOSE_WAIT_MS = 5_000;
 /** Stored publishes over a connected WebSocket in flight at once: the client pipelines them in order on one connection. */
 const WEBSOCKET_WINDOW = 32;
 
-const STORED_FOR_LATER = () => new EventsError({ errorType: 'StoredForLater', message: 'the publish stays in the outbox file and is sent after the restart' });
+const storedForLater = () => new EventsError({ errorType: 'StoredForLater', message: 'the publish stays in the outbox file and is sent after the restart' });
 
 const DROPPED = 'dropped by the dropOldest policy of a full publish queue';
 
+/** Who made a stored publish, as read back from the file (written by `publish`, checked all the same). */
 function origin(meta: Record<string, unknown>): { node: string; authorizer: string | undefined } {
   return { node: typeof meta.node === 'string' ? meta.node : '', authorizer: typeof meta.authorizer === 'string' && meta.authorizer ? meta.authorizer : undefined };
 }
@@ -100,7 +102,7 @@ export class EndpointOutbox {
   }
 
   /** A flow node that stores publishes; the first one starts the sending, once the flow is built and every node attached. */
-  attach(nodeId: string, user: OutboxUser & { authorizerId?: string }): void {
+  attach(nodeId: string, user: OutboxUser): void {
     this.#users.set(nodeId, user);
     if (user.authorizerId && user.authorizer) this.#authorizers.set(user.authorizerId, user.authorizer);
     if (this.#started) return;
@@ -119,7 +121,7 @@ export class EndpointOutbox {
     const stored = await this.outbox.add({ channel, events: [...encodeEvents(events)], transport, meta }, (seq) => this.#sender.isInFlight(seq));
     if (!this.outbox.holds(stored.seq)) throw new EventsError({ errorType: 'Dropped', message: DROPPED });
     // Stored while the endpoint closed: no one here will send it, the next run will.
-    if (this.#closed) throw STORED_FOR_LATER();
+    if (this.#closed) throw storedForLater();
     const answer = new Promise<PublishResult>((resolve, reject) => this.#waiting.set(stored.seq, { resolve, reject }));
     this.#sender.notify();
     return answer;
@@ -130,7 +132,7 @@ export class EndpointOutbox {
     this.#closed = true;
     this.#sender.stop();
     await this.#sender.settledInFlight(CLOSE_WAIT_MS);
-    const kept = STORED_FOR_LATER();
+    const kept = storedForLater();
     for (const seq of [...this.#waiting.keys()]) this.#finish(seq, kept);
     await this.outbox.close();
   }
