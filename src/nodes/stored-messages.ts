@@ -21,6 +21,7 @@ function storableMessage(msg: NodeMessageInFlow): Record<string, unknown> {
   }
 }
 
+/** What a publish of these messages keeps in the outbox, for the replay of its output after a restart. */
 export function storedMessages(messages: readonly NodeMessageInFlow[]): StoredMessages {
   return { messages: messages.map(storableMessage), perEvent: messages.length > 1 };
 }
