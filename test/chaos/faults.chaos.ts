@@ -53,7 +53,8 @@ describe(`chaos: issue 18's faults against Node-RED ${nodeRedVersion}`, function
 
   it('the disk fills while AppSync is down: refused at once, every accepted publish delivered once, in order, when both come back', async function () {
     const disk = mountSmallDisk(1024);
-    // CI runs as root and mounts the tmpfs; elsewhere no disk can be made to fill.
+    // CI runs as root and mounts the tmpfs; elsewhere this case is skipped: the simulated disk (outbox-faults) needs
+    // the outbox's space seam, which a flow cannot set.
     if (!disk) return this.skip();
     try {
       helper.settings({ userDir: disk.dir });

@@ -5,6 +5,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { freshFile, HEADER, type LinePosition } from './outbox-file';
 import type { OutboxLock } from './outbox-lock';
 import { inodeOf, renameCopy, writeCopy } from './outbox-replace';
+import { fitting, type DiskSpace } from './disk-space';
 
 interface PendingLine {
   text: string;
@@ -41,6 +42,7 @@ export class OutboxAppender {
     size: number,
     private readonly lock: OutboxLock,
     inode: number | undefined,
+    private readonly space?: DiskSpace,
   ) {
     this.#size = size;
     this.#inode = inode;
@@ -77,7 +79,7 @@ export class OutboxAppender {
       // the handle's readFile, which reads from its position: the end, after appending.)
       const whole = await fs.readFile(this.path);
       const { text, offsets } = freshFile(positions.map((p) => whole.subarray(p.offset, p.offset + p.length).toString('utf8')));
-      const temp = await writeCopy(this.path, text);
+      const temp = await writeCopy(this.path, text, this.space);
       await this.#swap(() => {
         this.lock.check();
         renameCopy(temp, this.path, this.#inode);
@@ -157,9 +159,11 @@ export class OutboxAppender {
   /** Writes every byte and flushes it; on any failure cuts the file back to its last whole record, then fails. */
   async #write(handle: FileHandle, bytes: Buffer): Promise<void> {
     try {
+      const { bytes: fits, full } = fitting(this.space, this.path, bytes);
       let written = 0;
       // A write may stop short of the whole when the disk fills: go on until it is all written or it fails.
-      while (written < bytes.length) written += (await handle.write(bytes, written, bytes.length - written)).bytesWritten;
+      while (written < fits.length) written += (await handle.write(fits, written, fits.length - written)).bytesWritten;
+      if (full) throw full;
       await handle.sync();
     } catch (err) {
       this.#dirty = true;

@@ -2,6 +2,7 @@
 // without the file store need not pay.
 import { closeSync, fstatSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync, promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
+import { fitting, type DiskSpace } from './disk-space';
 
 /**
  * Replacing the outbox file with a compacted copy never puts a shorter copy in the place of the only good one (on a
@@ -9,23 +10,25 @@ import { dirname } from 'node:path';
  * renamed over, after checking that the file it replaces is still the
  * one this outbox opened (inode). When any step fails the copy is removed and the old file stays.
  */
-export function replaceFileSync(path: string, text: string, inode: number | undefined): void {
-  renameCopy(writeCopySync(path, text), path, inode);
+export function replaceFileSync(path: string, text: string, inode: number | undefined, space?: DiskSpace): void {
+  renameCopy(writeCopySync(path, text, space), path, inode);
 }
 
 /** Writes the whole copy beside `path` and flushes it; removes it and fails when it is not complete. */
-function writeCopySync(path: string, text: string): string {
+function writeCopySync(path: string, text: string, space: DiskSpace | undefined): string {
   const temp = `${path}.tmp`;
-  const bytes = Buffer.from(text, 'utf8');
+  const whole = Buffer.from(text, 'utf8');
   try {
     const fd = openSync(temp, 'w');
     try {
+      const { bytes, full } = fitting(space, temp, whole);
       let written = 0;
       // A write may stop short of the whole (a disk that fills): go on until every byte is written or it fails.
       while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+      if (full) throw full;
       fsyncSync(fd);
       const { size } = fstatSync(fd);
-      if (size !== bytes.length) throw new Error(`the compacted copy has ${size} of ${bytes.length} bytes`);
+      if (size !== whole.length) throw new Error(`the compacted copy has ${size} of ${whole.length} bytes`);
     } finally {
       closeSync(fd);
     }
@@ -37,16 +40,18 @@ function writeCopySync(path: string, text: string): string {
 }
 
 /** The same without blocking the event loop, up to the rename, which `swap` runs (the appender closes its handle around it). */
-export async function writeCopy(path: string, text: string): Promise<string> {
+export async function writeCopy(path: string, text: string, space?: DiskSpace): Promise<string> {
   const temp = `${path}.tmp`;
-  const bytes = Buffer.from(text, 'utf8');
+  const whole = Buffer.from(text, 'utf8');
   try {
     const handle = await fs.open(temp, 'w');
     try {
+      const { bytes, full } = fitting(space, temp, whole);
       await handle.writeFile(bytes);
+      if (full) throw full;
       await handle.sync();
       const { size } = await handle.stat();
-      if (size !== bytes.length) throw new Error(`the compacted copy has ${size} of ${bytes.length} bytes`);
+      if (size !== whole.length) throw new Error(`the compacted copy has ${size} of ${whole.length} bytes`);
     } finally {
       await handle.close();
     }

@@ -7,6 +7,7 @@ import { OutboxAppender } from './outbox-appender';
 import { doneLine, freshFile, parseStoredPublish, putLine, readOutbox, type LinePosition, type Recovered, type StoredPublish } from './outbox-file';
 import { OutboxLock } from './outbox-lock';
 import { inodeOf, replaceFileSync } from './outbox-replace';
+import type { DiskSpace } from './disk-space';
 
 export type QueueFullPolicy = 'reject' | 'dropOldest';
 
@@ -21,6 +22,8 @@ export interface PublishOutboxOptions {
   log: Logger;
   /** A stored publish the `dropOldest` policy dropped. */
   dropped?(seq: number): void;
+  /** Tests only, where no small disk can be mounted: the room left on the disk (disk-space.ts). */
+  space?: DiskSpace;
   /** Done lines that make a rewrite worth it, when they also outnumber the live ones (default 10,000). */
   compactAfterDeadLines?: number;
 }
@@ -74,7 +77,7 @@ export class PublishOutbox {
         this.#live++;
       });
       this.#nextSeq = (publishes.at(-1)?.seq ?? 0) + 1;
-      this.#appender = new OutboxAppender(options.path, statSync(options.path).size, this.#lock, inodeOf(options.path));
+      this.#appender = new OutboxAppender(options.path, statSync(options.path).size, this.#lock, inodeOf(options.path), options.space);
     } catch (err) {
       this.#lock.release();
       throw err;
@@ -97,7 +100,7 @@ export class PublishOutbox {
     const { text, offsets } = freshFile(lines);
     if (recovered.wholeLength <= Buffer.byteLength(text)) return recovered;
     try {
-      replaceFileSync(path, text, inodeOf(path));
+      replaceFileSync(path, text, inodeOf(path), this.#options.space);
     } catch (err) {
       log.warn(`publish outbox ${path}: could not compact the file at start (${diskErrorWords(err)}); it is kept as it is`);
       return recovered;
