@@ -38,6 +38,9 @@ function sendErrors(res: ServerResponse, status: number, error: ServiceErrorEntr
 // How the service answers an oversized body is not documented (protocol.md §2.4, UNCERTAIN): 413 as API Gateway does.
 const TOO_LARGE: ServiceErrorEntry = { errorType: 'PayloadTooLargeException', message: `Request body is larger than ${MAX_CLIENT_REQUEST_BYTES} bytes` };
 
+/** How long the rest of a refused body is read and dropped before the connection is closed on the client. */
+const LINGER_MS = 2_000;
+
 /**
  * Reads a body up to the limit; a larger one is refused as soon as it is known (by Content-Length, or by the
  * bytes received), never buffered whole.
@@ -45,9 +48,14 @@ const TOO_LARGE: ServiceErrorEntry = { errorType: 'PayloadTooLargeException', me
 export function readBody(req: IncomingMessage, res: ServerResponse, then: (body: Buffer) => void): void {
   const declared = Number(req.headers['content-length'] ?? 0);
   const refuse = () => {
-    res.setHeader('connection', 'close');
     sendErrors(res, 413, TOO_LARGE);
-    req.destroy();
+    // Not destroyed at once: the client is still sending, and a socket closed with bytes unread answers them with a
+    // reset, which can reach the client before the 413 does (seen in CI as ECONNRESET instead of the answer). What
+    // still arrives is read and dropped, never kept, for at most LINGER_MS.
+    req.removeAllListeners('data');
+    req.resume();
+    const linger = setTimeout(() => req.destroy(), LINGER_MS);
+    req.once('close', () => clearTimeout(linger));
   };
   if (declared > MAX_CLIENT_REQUEST_BYTES) return refuse();
   const parts: Buffer[] = [];
