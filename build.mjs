@@ -67,7 +67,8 @@ async function formRowWriter() {
   const rules = { 'events-authorizer': settings.AUTHORIZER_SETTINGS, 'events-endpoint': settings.ENDPOINT_SETTINGS, 'events-publish': settings.PUBLISH_SETTINGS, 'events-subscribe': settings.SUBSCRIBE_SETTINGS };
   const configTypes = new Set(['events-authorizer', 'events-endpoint']);
 
-  function input(id, property, rule, secret, a, typedProperty) {
+  function input(id, rule, secret, a, typedProperty) {
+    const property = a.for;
     const key = a.placeholder ?? property;
     const placeholder = messages.placeholder[key] === undefined ? '' : ` data-i18n="[placeholder]appsync.placeholder.${key}"`;
     if (secret) return `<input type="${secret.type}" id="${id}" autocomplete="off"${placeholder}>`;
@@ -87,6 +88,6 @@ async function formRowWriter() {
       if (!rule && !secret) throw new Error(`src/editor/${type}/template.html: <row for="${a.for}"> names no setting of ${type}`);
       const id = `node-${configTypes.has(type) ? 'config-' : ''}input-${a.for}`;
       const label = `<label for="${id}"><i class="fa fa-${a.icon}"></i> <span data-i18n="appsync.label.${a.label ?? a.for}"></span></label>`;
-      return `${lead}<div class="form-row${a.class ? ` ${a.class}` : ''}">\n${indent(`${label}\n${input(id, a.for, rule ?? {}, secret, a, rules[type][`${a.for}Type`] !== undefined)}`, `${lead}    `)}\n${lead}</div>`;
+      return `${lead}<div class="form-row${a.class ? ` ${a.class}` : ''}">\n${indent(`${label}\n${input(id, rule ?? {}, secret, a, rules[type][`${a.for}Type`] !== undefined)}`, `${lead}    `)}\n${lead}</div>`;
     });
 }

@@ -69,13 +69,14 @@ export function registerPublishNode(RED: NodeAPI): void {
     connection.register(node);
 
     const store = connection.store;
+    const authorizerId = def.authorizer || undefined;
     // With the file store every publish is stored, carrying what a restart needs to finish it.
     const publish = (channel: string, events: readonly unknown[], messages: NodeMessageInFlow[]): Promise<PublishResult> =>
-      connection.publish(channel, events, { transport, authorizer, origin: store && { node: node.id, authorizer: def.authorizer || undefined, record: storedMessages(messages) } });
+      connection.publish(channel, events, { transport, authorizer, origin: store && { node: node.id, authorizer: authorizerId, record: storedMessages(messages) } });
 
     const coalescer = def.coalesce ? new PublishCoalescer<NodeMessageInFlow>(publish, Number(def.coalesceMs) || PUBLISH_SETTINGS.coalesceMs.value) : undefined;
 
-    store?.attach(node.id, { authorizerId: def.authorizer || undefined, authorizer, replayed: (record, channel, outcome) => replayed(node, record, channel, outcome) });
+    store?.attach(node.id, { authorizerId, authorizer, replayed: (record, channel, outcome) => replayed(node, record, channel, outcome) });
 
     /** The event in its envelope: its id is kept with it in the file store, so every resend carries the same one. */
     const wrap = (channel: string, data: unknown): Envelope => ({ id: randomUUID(), src: endpointNode.sourceId, seq: endpointNode.sequences.next(channel), ts: Date.now(), channel, data });
